@@ -1,0 +1,144 @@
+//! The interactive SQL shell.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use datafusion::execution::context::SessionContext;
+use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{Config, Editor};
+
+use crate::command::{self, Command};
+use crate::exec::exec_and_print;
+use crate::helper::ReplHelper;
+use crate::print_format::{Format, print_batches};
+
+const PROMPT: &str = "ctlake> ";
+
+/// Session settings changed by backslash commands.
+struct Settings {
+    format: Format,
+    timing: bool,
+}
+
+/// Runs the REPL until `\q` or end of input.
+pub async fn run(ctx: &SessionContext, format: Format) -> anyhow::Result<()> {
+    let mut names = command::table_names(ctx);
+    for table in names.clone() {
+        if let Ok(provider) = ctx.table_provider(table.as_str()).await {
+            names.extend(provider.schema().fields().iter().map(|f| f.name().clone()));
+        }
+    }
+    let config = Config::builder()
+        .auto_add_history(true)
+        .max_history_size(10_000)?
+        .build();
+    let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config)?;
+    editor.set_helper(Some(ReplHelper::new(names)));
+    let history = history_path();
+    if let Some(path) = &history {
+        // A missing history file is the normal first run.
+        let _ = editor.load_history(path);
+    }
+    eprintln!(
+        "ctlake {}: SQL over table cloudtrail. \\? for help, \\q to quit.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut settings = Settings {
+        format,
+        timing: false,
+    };
+    loop {
+        match editor.readline(PROMPT) {
+            Ok(line) => {
+                let text = line.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                if let Some(path) = &history {
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    if let Err(e) = editor.save_history(path) {
+                        eprintln!("warning: cannot save history to {}: {e}", path.display());
+                    }
+                }
+                if matches!(text.to_lowercase().as_str(), "quit" | "exit") {
+                    break;
+                }
+                if text.starts_with('\\') {
+                    match text.parse::<Command>() {
+                        Ok(Command::Quit) => break,
+                        Ok(cmd) => run_command(ctx, cmd, &mut settings).await,
+                        Err(e) => eprintln!("{e}"),
+                    }
+                    continue;
+                }
+                run_sql(ctx, text, &settings).await;
+            }
+            Err(ReadlineError::Interrupted) => {}
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
+    let mut stdout = std::io::stdout();
+    tokio::select! {
+        result = exec_and_print(ctx, sql, settings.format, &mut stdout) => match result {
+            Ok(done) => {
+                let rows = if done.rows == 1 { "1 row".to_owned() } else { format!("{} rows", done.rows) };
+                if settings.timing {
+                    eprintln!("{rows} in {:.3} s", done.elapsed.as_secs_f64());
+                } else {
+                    eprintln!("{rows}");
+                }
+            }
+            Err(e) => eprintln!("Error: {e}"),
+        },
+        _ = tokio::signal::ctrl_c() => {
+            let _ = stdout.flush();
+            eprintln!("^C: query cancelled");
+        }
+    }
+}
+
+async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) {
+    let batch = match command {
+        Command::Quit => return,
+        Command::Help => Ok(command::help()),
+        Command::ListTables => command::list_tables(ctx).await,
+        Command::Describe(table) => command::describe(ctx, &table).await,
+        Command::Timing(on) => {
+            settings.timing = on.unwrap_or(!settings.timing);
+            eprintln!("Timing is {}.", if settings.timing { "on" } else { "off" });
+            return;
+        }
+        Command::Format(format) => {
+            settings.format = format;
+            eprintln!("Output format is {format:?}.");
+            return;
+        }
+    };
+    let printed = batch.map_err(anyhow::Error::from).and_then(|b| {
+        print_batches(
+            &mut std::io::stdout(),
+            &b.schema(),
+            std::slice::from_ref(&b),
+            Format::Table,
+        )
+        .map_err(Into::into)
+    });
+    if let Err(e) = printed {
+        eprintln!("Error: {e}");
+    }
+}
+
+/// `CTLAKE_HISTORY`, or `history` in ctlake's data folder.
+fn history_path() -> Option<PathBuf> {
+    std::env::var_os("CTLAKE_HISTORY")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("ctlake").join("history")))
+}

@@ -1,0 +1,521 @@
+//! CloudTrail records to Arrow columns, driven by the schema's catalogue.
+//!
+//! Each record is split into its members once; members the catalogue knows
+//! land in their column, everything else (unknown fields, values of an
+//! unexpected type) lands in the record's residual, written to `extra`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, ListArray, NullBufferBuilder, RecordBatch,
+    StringBuilder, StructArray, TimestampNanosecondBuilder,
+};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Fields};
+use ctlake_schema::{
+    COLUMNS, Column, Kind, PartitionKey, RESOURCE_MEMBERS, file_schema, sanitize_partition_value,
+};
+use serde_json::value::RawValue;
+
+use crate::json::{self, Members, Residual, Shape, shape};
+use crate::time;
+
+/// Where a record's value for each known path goes.
+#[derive(Debug)]
+enum Slot {
+    Column(usize),
+    Object(Tree),
+}
+
+#[derive(Debug, Default)]
+struct Tree(HashMap<&'static str, Slot>);
+
+static TREE: LazyLock<Tree> = LazyLock::new(|| {
+    let mut root = Tree::default();
+    for (i, c) in COLUMNS.iter().enumerate() {
+        let Some((leaf, parents)) = c.path.split_last() else {
+            continue;
+        };
+        let mut tree = &mut root;
+        for key in parents {
+            let slot = tree
+                .0
+                .entry(key)
+                .or_insert_with(|| Slot::Object(Tree::default()));
+            let Slot::Object(sub) = slot else {
+                panic!("{} is inside a column", c.source_path())
+            };
+            tree = sub;
+        }
+        tree.0.insert(leaf, Slot::Column(i));
+    }
+    root
+});
+
+static EVENT_TIME: LazyLock<usize> = LazyLock::new(|| index_of("eventtime"));
+static RECIPIENT: LazyLock<usize> = LazyLock::new(|| index_of("recipientaccountid"));
+static REGION: LazyLock<usize> = LazyLock::new(|| index_of("awsregion"));
+
+fn index_of(name: &str) -> usize {
+    COLUMNS
+        .iter()
+        .position(|c| c.name == name)
+        .expect("catalogue column")
+}
+
+/// Why a record could not become a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The element of `Records` is not a JSON object.
+    NotAnObject,
+    /// The record has no `eventTime`, or it is null.
+    MissingEventTime,
+    /// `eventTime` is not a time ctlake can read; holds the value's JSON text.
+    InvalidEventTime(String),
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAnObject => f.write_str("record is not a JSON object"),
+            Self::MissingEventTime => f.write_str("record has no eventTime"),
+            Self::InvalidEventTime(v) => write!(f, "eventTime {v} is not a time"),
+        }
+    }
+}
+
+/// A record that did not become a row, kept with its text.
+#[derive(Debug, Clone)]
+pub struct RejectedRecord {
+    /// Index in the object's `Records` array.
+    pub index: usize,
+    /// What is wrong with it.
+    pub reason: RejectReason,
+    /// The record's JSON text as read.
+    pub raw: String,
+}
+
+/// Account and region taken from the object's key, used for the partition of
+/// events that lack `recipientAccountId` or `awsRegion` (records before
+/// version 1.02 have no `recipientAccountId`).
+#[derive(Debug, Clone, Default)]
+pub struct KeyContext {
+    /// Account folder of the trail layout, if the key had one.
+    pub account: Option<String>,
+    /// Region folder of the trail layout, if the key had one.
+    pub region: Option<String>,
+}
+
+enum Builder {
+    Utf8(StringBuilder),
+    Boolean(BooleanBuilder),
+    Timestamp(TimestampNanosecondBuilder),
+    Int64(Int64Builder),
+    Struct {
+        members: Vec<StringBuilder>,
+        nulls: NullBufferBuilder,
+        fields: Fields,
+    },
+    Resources {
+        members: Vec<StringBuilder>,
+        offsets: Vec<i32>,
+        nulls: NullBufferBuilder,
+        fields: Fields,
+    },
+}
+
+impl Builder {
+    fn new(column: &Column) -> Self {
+        match (column.kind, column.data_type()) {
+            (Kind::Boolean, _) => Self::Boolean(BooleanBuilder::new()),
+            (Kind::Timestamp, _) => {
+                Self::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
+            }
+            (Kind::SourceIndex, _) => Self::Int64(Int64Builder::new()),
+            (Kind::Struct(m), DataType::Struct(fields)) => Self::Struct {
+                members: m.iter().map(|_| StringBuilder::new()).collect(),
+                nulls: NullBufferBuilder::new(0),
+                fields,
+            },
+            (Kind::Resources, DataType::List(item)) => {
+                let DataType::Struct(fields) = item.data_type() else {
+                    unreachable!("resources hold structs")
+                };
+                Self::Resources {
+                    members: fields.iter().map(|_| StringBuilder::new()).collect(),
+                    offsets: vec![0],
+                    nulls: NullBufferBuilder::new(0),
+                    fields: fields.clone(),
+                }
+            }
+            _ => Self::Utf8(StringBuilder::new()),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Self::Utf8(b) => b.append_null(),
+            Self::Boolean(b) => b.append_null(),
+            Self::Timestamp(b) => b.append_null(),
+            Self::Int64(b) => b.append_null(),
+            Self::Struct { members, nulls, .. } => {
+                members.iter_mut().for_each(StringBuilder::append_null);
+                nulls.append_null();
+            }
+            Self::Resources { offsets, nulls, .. } => {
+                offsets.push(*offsets.last().expect("offsets start at 0"));
+                nulls.append_null();
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Self::Utf8(b) => Arc::new(b.finish()),
+            Self::Boolean(b) => Arc::new(b.finish()),
+            Self::Timestamp(b) => Arc::new(b.finish()),
+            Self::Int64(b) => Arc::new(b.finish()),
+            Self::Struct {
+                members,
+                nulls,
+                fields,
+            } => Arc::new(StructArray::new(
+                fields.clone(),
+                members
+                    .iter_mut()
+                    .map(|b| Arc::new(b.finish()) as ArrayRef)
+                    .collect(),
+                nulls.finish(),
+            )),
+            Self::Resources {
+                members,
+                offsets,
+                nulls,
+                fields,
+            } => {
+                let items = StructArray::new(
+                    fields.clone(),
+                    members
+                        .iter_mut()
+                        .map(|b| Arc::new(b.finish()) as ArrayRef)
+                        .collect(),
+                    None,
+                );
+                let offsets = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let DataType::List(item) = ctlake_schema::column("resources")
+                    .expect("catalogue")
+                    .data_type()
+                else {
+                    unreachable!("resources is a list")
+                };
+                Arc::new(ListArray::new(
+                    item,
+                    offsets,
+                    Arc::new(items),
+                    nulls.finish(),
+                ))
+            }
+        }
+    }
+}
+
+/// A batch of events ready for the writer, with each row's partition.
+#[derive(Debug)]
+pub struct EventBatch {
+    /// Rows in the lake's file schema.
+    pub batch: RecordBatch,
+    /// The partition of each row, parallel to `batch`.
+    pub partitions: Vec<PartitionKey>,
+}
+
+/// Builds rows from records, one object after another.
+pub(crate) struct EventBuilder {
+    builders: Vec<Builder>,
+    partitions: Vec<PartitionKey>,
+    extra_text: String,
+}
+
+impl EventBuilder {
+    pub(crate) fn new() -> Self {
+        Self {
+            builders: COLUMNS.iter().map(Builder::new).collect(),
+            partitions: Vec::new(),
+            extra_text: String::new(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.partitions.len()
+    }
+
+    /// Takes the rows built so far.
+    pub(crate) fn finish(&mut self) -> EventBatch {
+        let columns = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch =
+            RecordBatch::try_new(file_schema(), columns).expect("builders follow the file schema");
+        EventBatch {
+            batch,
+            partitions: std::mem::take(&mut self.partitions),
+        }
+    }
+
+    /// Decodes every record of one object. Returns how many records became
+    /// rows; the others are pushed to `rejected`.
+    pub(crate) fn decode_record<'a>(
+        &mut self,
+        raw: &'a RawValue,
+        index: usize,
+        source: &str,
+        key: &KeyContext,
+        scratch: &mut Scratch<'a>,
+    ) -> Result<(), RejectedRecord> {
+        let reject = |reason| RejectedRecord {
+            index,
+            reason,
+            raw: raw.get().to_owned(),
+        };
+        let Some(members) = json::members(raw) else {
+            return Err(reject(RejectReason::NotAnObject));
+        };
+        scratch.reset();
+        walk(&TREE, members, &mut Vec::new(), scratch);
+
+        let event_time = match scratch.slots[*EVENT_TIME] {
+            None => return Err(reject(RejectReason::MissingEventTime)),
+            Some(v) if shape(v) == Shape::Null => {
+                return Err(reject(RejectReason::MissingEventTime));
+            }
+            Some(v) => match json::string(v).as_deref().and_then(time::parse_nanos) {
+                Some(t) => t,
+                None => return Err(reject(RejectReason::InvalidEventTime(v.get().to_owned()))),
+            },
+        };
+
+        let account = partition_value(scratch.slots[*RECIPIENT], key.account.as_deref());
+        let region = partition_value(scratch.slots[*REGION], key.region.as_deref());
+        self.partitions.push(PartitionKey {
+            account,
+            region,
+            date: time::utc_date(event_time),
+        });
+
+        for (i, column) in COLUMNS.iter().enumerate() {
+            let value = scratch.slots[i];
+            let builder = &mut self.builders[i];
+            match column.kind {
+                Kind::SourceObject => push_str(builder, Some(source)),
+                Kind::SourceIndex => {
+                    let Builder::Int64(b) = builder else {
+                        unreachable!()
+                    };
+                    b.append_value(index as i64);
+                }
+                Kind::Extra => {}
+                _ => {
+                    if let Some(value) = value.filter(|v| shape(v) != Shape::Null) {
+                        if !append_value(builder, column, value, &mut scratch.residual) {
+                            builder.append_null();
+                            scratch.residual.keep(&owned_path(column.path), value);
+                        }
+                    } else {
+                        builder.append_null();
+                    }
+                }
+            }
+        }
+        let extra_index = COLUMNS.len() - 1;
+        debug_assert_eq!(COLUMNS[extra_index].kind, Kind::Extra);
+        if scratch.residual.is_empty() {
+            self.builders[extra_index].append_null();
+        } else {
+            self.extra_text.clear();
+            scratch.residual.write_json(&mut self.extra_text);
+            let text = std::mem::take(&mut self.extra_text);
+            push_str(&mut self.builders[extra_index], Some(&text));
+            self.extra_text = text;
+        }
+        Ok(())
+    }
+}
+
+/// Per-record working space, reused across the records of one object.
+pub(crate) struct Scratch<'a> {
+    slots: Vec<Option<&'a RawValue>>,
+    residual: Residual<'a>,
+}
+
+impl Scratch<'_> {
+    pub(crate) fn new() -> Self {
+        Self {
+            slots: vec![None; COLUMNS.len()],
+            residual: Residual::default(),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = None);
+        self.residual.clear();
+    }
+}
+
+fn owned_path(path: &[&'static str]) -> Vec<Cow<'static, str>> {
+    path.iter().map(|k| Cow::Borrowed(*k)).collect()
+}
+
+fn walk<'a>(
+    tree: &Tree,
+    members: Members<'a>,
+    path: &mut Vec<Cow<'a, str>>,
+    scratch: &mut Scratch<'a>,
+) {
+    for (key, value) in members {
+        match tree.0.get(key.as_ref()) {
+            Some(Slot::Column(i)) => {
+                // A repeated key: the last one wins, as in most JSON readers;
+                // the earlier value is kept in the residual.
+                if let Some(earlier) = scratch.slots[*i].replace(value) {
+                    path.push(key);
+                    scratch.residual.keep(path, earlier);
+                    path.pop();
+                }
+            }
+            Some(Slot::Object(sub)) => match json::members(value) {
+                Some(inner) => {
+                    path.push(key);
+                    walk(sub, inner, path, scratch);
+                    path.pop();
+                }
+                None if shape(value) == Shape::Null => {}
+                None => {
+                    path.push(key);
+                    scratch.residual.keep(path, value);
+                    path.pop();
+                }
+            },
+            None => {
+                path.push(key);
+                scratch.residual.keep(path, value);
+                path.pop();
+            }
+        }
+    }
+}
+
+fn partition_value(value: Option<&RawValue>, from_key: Option<&str>) -> String {
+    let from_record = value.and_then(json::string);
+    let chosen = match from_record.as_deref() {
+        Some(v) if sanitize_partition_value(Some(v)) == v => v,
+        _ => from_key.unwrap_or(""),
+    };
+    sanitize_partition_value(Some(chosen)).to_owned()
+}
+
+fn push_str(builder: &mut Builder, value: Option<&str>) {
+    let Builder::Utf8(b) = builder else {
+        unreachable!("string column")
+    };
+    b.append_option(value);
+}
+
+fn parse_bool(value: &RawValue) -> Option<bool> {
+    match value.get() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => match json::string(value)?.as_ref() {
+            s if s.eq_ignore_ascii_case("true") => Some(true),
+            s if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        },
+    }
+}
+
+/// Appends a non-null value; false when its type does not fit the column.
+fn append_value<'a>(
+    builder: &mut Builder,
+    column: &Column,
+    value: &'a RawValue,
+    residual: &mut Residual<'a>,
+) -> bool {
+    match (builder, column.kind) {
+        (Builder::Utf8(b), Kind::Utf8) => match json::string(value) {
+            Some(s) => b.append_value(s),
+            None => return false,
+        },
+        (Builder::Utf8(b), Kind::Json) => b.append_value(json::minify(value.get())),
+        (Builder::Boolean(b), _) => match parse_bool(value) {
+            Some(v) => b.append_value(v),
+            None => return false,
+        },
+        (Builder::Timestamp(b), _) => {
+            match json::string(value).as_deref().and_then(time::parse_nanos) {
+                Some(t) => b.append_value(t),
+                None => return false,
+            }
+        }
+        (Builder::Struct { members, nulls, .. }, Kind::Struct(keys)) => {
+            let Some(fields) = json::members(value) else {
+                return false;
+            };
+            let mut found: Vec<Option<Cow<str>>> = vec![None; keys.len()];
+            for (key, v) in fields {
+                match keys.iter().position(|(_, k)| *k == key) {
+                    Some(i) if shape(v) == Shape::Null => found[i] = None,
+                    Some(i) => match json::string(v) {
+                        Some(s) => found[i] = Some(s),
+                        None => residual.keep(&[column.path[0].into(), key], v),
+                    },
+                    None => residual.keep(&[column.path[0].into(), key], v),
+                }
+            }
+            for (b, v) in members.iter_mut().zip(found) {
+                b.append_option(v);
+            }
+            nulls.append_non_null();
+        }
+        (
+            Builder::Resources {
+                members,
+                offsets,
+                nulls,
+                ..
+            },
+            _,
+        ) => {
+            let Some(items) = json::elements(value) else {
+                return false;
+            };
+            let mut rows = Vec::with_capacity(items.len());
+            for item in items {
+                let Some(fields) = json::members(item) else {
+                    return false;
+                };
+                let mut row: [Option<Cow<str>>; 3] = [None, None, None];
+                for (key, v) in fields {
+                    let Some(i) = RESOURCE_MEMBERS.iter().position(|(_, k)| *k == key) else {
+                        return false;
+                    };
+                    if shape(v) != Shape::Null {
+                        let Some(s) = json::string(v) else {
+                            return false;
+                        };
+                        row[i] = Some(s);
+                    }
+                }
+                rows.push(row);
+            }
+            for row in &rows {
+                for (b, v) in members.iter_mut().zip(row) {
+                    b.append_option(v.as_deref());
+                }
+            }
+            let end = offsets.last().expect("offsets start at 0") + rows.len() as i32;
+            offsets.push(end);
+            nulls.append_non_null();
+        }
+        _ => unreachable!("{} has a builder of another kind", column.name),
+    }
+    true
+}

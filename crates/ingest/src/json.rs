@@ -1,0 +1,411 @@
+//! JSON without a DOM: records and free-form fields stay borrowed slices of the
+//! decompressed object, parsed only as deep as a column needs.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A string that borrows from the input unless it held escapes.
+#[derive(Debug)]
+pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The members of a JSON object in document order, values unparsed.
+pub(crate) type Members<'a> = Vec<(Cow<'a, str>, &'a RawValue)>;
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some(Str(key)) = map.next_key()? {
+            members.push((key, map.next_value::<&RawValue>()?));
+        }
+        Ok(members)
+    }
+}
+
+/// What a raw JSON value is, judged by its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Object,
+    Array,
+    String,
+    Null,
+    Other,
+}
+
+pub(crate) fn shape(raw: &RawValue) -> Shape {
+    // RawValue never starts with white space.
+    match raw.get().as_bytes().first() {
+        Some(b'{') => Shape::Object,
+        Some(b'[') => Shape::Array,
+        Some(b'"') => Shape::String,
+        Some(b'n') => Shape::Null,
+        _ => Shape::Other,
+    }
+}
+
+/// The members of `raw` when it is an object.
+pub(crate) fn members(raw: &RawValue) -> Option<Members<'_>> {
+    if shape(raw) != Shape::Object {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_map(MembersVisitor).ok()
+}
+
+/// The elements of `raw` when it is an array.
+pub(crate) fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    if shape(raw) != Shape::Array {
+        return None;
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// The decoded text of `raw` when it is a string.
+pub(crate) fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
+    if shape(raw) != Shape::String {
+        return None;
+    }
+    serde_json::from_str::<Str>(raw.get()).ok().map(|s| s.0)
+}
+
+/// `raw` without white space outside strings. Borrows when there is none,
+/// which is the case for every object CloudTrail itself delivers.
+pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut first_ws = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            first_ws = Some(i);
+            break;
+        }
+    }
+    let Some(start) = first_ws else {
+        return Cow::Borrowed(raw);
+    };
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..start]);
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in raw[start..].chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if matches!(c, ' ' | '\n' | '\r' | '\t') {
+            continue;
+        }
+        out.push(c);
+    }
+    Cow::Owned(out)
+}
+
+/// Walks `{"Records": [...]}` one record at a time, handing each to `on_record`
+/// as a borrowed slice. Records before a syntax error have been handed over by
+/// the time the error returns, so a truncated object keeps what it had.
+pub(crate) fn for_each_record<'a>(
+    text: &'a [u8],
+    on_record: &mut dyn FnMut(usize, &'a RawValue),
+) -> Result<usize, RecordsError> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let mut count = 0usize;
+    let found = de
+        .deserialize_any(TopVisitor {
+            on_record,
+            count: &mut count,
+        })
+        .map_err(|e| RecordsError::Json {
+            error: e,
+            records: count,
+        })?;
+    de.end().map_err(|e| RecordsError::Json {
+        error: e,
+        records: count,
+    })?;
+    match found {
+        Top::Records => Ok(count),
+        Top::NoRecords => Err(RecordsError::NoRecords),
+        Top::NotObject => Err(RecordsError::NotObject),
+    }
+}
+
+/// Why an object's `Records` could not be walked to the end.
+#[derive(Debug)]
+pub(crate) enum RecordsError {
+    Json {
+        error: serde_json::Error,
+        records: usize,
+    },
+    NoRecords,
+    NotObject,
+}
+
+enum Top {
+    Records,
+    NoRecords,
+    NotObject,
+}
+
+struct TopVisitor<'f, 'a> {
+    on_record: &'f mut dyn FnMut(usize, &'a RawValue),
+    count: &'f mut usize,
+}
+
+impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
+    type Value = Top;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(r#"an object {"Records": [...]}"#)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut found = Top::NoRecords;
+        while let Some(Str(key)) = map.next_key()? {
+            if key == "Records" && matches!(found, Top::NoRecords) {
+                map.next_value_seed(RecordsSeed {
+                    on_record: &mut *self.on_record,
+                    count: &mut *self.count,
+                })?;
+                found = Top::Records;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top::NotObject)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
+        Ok(Top::NotObject)
+    }
+}
+
+struct RecordsSeed<'f, 'a> {
+    on_record: &'f mut dyn FnMut(usize, &'a RawValue),
+    count: &'f mut usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            (self.on_record)(*self.count, raw);
+            *self.count += 1;
+        }
+        Ok(())
+    }
+}
+
+/// What is left of a record once the columns have taken their values: kept as
+/// a JSON object that mirrors the record's nesting.
+#[derive(Debug, Default)]
+pub(crate) struct Residual<'a> {
+    root: Vec<(Cow<'a, str>, Node<'a>)>,
+}
+
+#[derive(Debug)]
+enum Node<'a> {
+    Value(&'a RawValue),
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+impl<'a> Residual<'a> {
+    pub(crate) fn clear(&mut self) {
+        self.root.clear();
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.root.is_empty()
+    }
+
+    /// Keeps `value`, found at `path` (keys from the record root).
+    pub(crate) fn keep(&mut self, path: &[Cow<'a, str>], value: &'a RawValue) {
+        let (last, parents) = path.split_last().expect("a residual path has a key");
+        let mut level = &mut self.root;
+        for key in parents {
+            let pos = match level
+                .iter()
+                .position(|(k, n)| k == key && matches!(n, Node::Object(_)))
+            {
+                Some(pos) => pos,
+                None => {
+                    level.push((key.clone(), Node::Object(Vec::new())));
+                    level.len() - 1
+                }
+            };
+            let Node::Object(children) = &mut level[pos].1 else {
+                unreachable!("matched an object above")
+            };
+            level = children;
+        }
+        level.push((last.clone(), Node::Value(value)));
+    }
+
+    /// The residual as compact JSON text.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        write_members(&self.root, out);
+    }
+}
+
+fn write_members(members: &[(Cow<'_, str>, Node<'_>)], out: &mut String) {
+    out.push('{');
+    for (i, (key, node)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(key.as_ref()).expect("a string serialises"));
+        out.push(':');
+        match node {
+            Node::Value(raw) => out.push_str(&minify(raw.get())),
+            Node::Object(children) => write_members(children, out),
+        }
+    }
+    out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> &RawValue {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn minify_keeps_strings_and_borrows_compact_text() {
+        assert!(matches!(minify(r#"{"a":1}"#), Cow::Borrowed(_)));
+        assert_eq!(
+            minify("{ \"a b\" : [1, \"x \\\" y\"],\n \"c\": null }"),
+            r#"{"a b":[1,"x \" y"],"c":null}"#
+        );
+    }
+
+    #[test]
+    fn strings_borrow_unless_escaped() {
+        assert!(matches!(
+            string(raw(r#""plain""#)),
+            Some(Cow::Borrowed("plain"))
+        ));
+        assert_eq!(string(raw(r#""a\u003db""#)).unwrap(), "a=b");
+        assert!(string(raw("12")).is_none());
+    }
+
+    #[test]
+    fn records_before_a_cut_are_handed_over() {
+        let text = br#"{"Records":[{"a":1},{"b":2},{"c":"#;
+        let mut seen = Vec::new();
+        let err =
+            for_each_record(text, &mut |i, r| seen.push((i, r.get().to_owned()))).unwrap_err();
+        assert_eq!(
+            seen,
+            [(0, r#"{"a":1}"#.to_owned()), (1, r#"{"b":2}"#.to_owned())]
+        );
+        assert!(matches!(err, RecordsError::Json { records: 2, .. }));
+    }
+
+    #[test]
+    fn objects_without_records_are_told_apart() {
+        let mut none = |_, _: &RawValue| panic!("no records expected");
+        assert!(matches!(
+            for_each_record(br#"{"foo":[]}"#, &mut none),
+            Err(RecordsError::NoRecords)
+        ));
+        assert!(matches!(
+            for_each_record(b"[1,2]", &mut none),
+            Err(RecordsError::NotObject)
+        ));
+        assert!(matches!(
+            for_each_record(b"", &mut none),
+            Err(RecordsError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn residual_nests_by_path() {
+        let mut r = Residual::default();
+        r.keep(&["userIdentity".into(), "x".into()], raw("1"));
+        r.keep(&["top".into()], raw("[1, 2]"));
+        r.keep(
+            &["userIdentity".into(), "sessionContext".into(), "y".into()],
+            raw(r#""s""#),
+        );
+        let mut out = String::new();
+        r.write_json(&mut out);
+        assert_eq!(
+            out,
+            r#"{"userIdentity":{"x":1,"sessionContext":{"y":"s"}},"top":[1,2]}"#
+        );
+    }
+}

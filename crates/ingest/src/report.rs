@@ -1,0 +1,186 @@
+//! What an ingest run did: every object and every record accounted for.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::source::ObjectKind;
+use crate::writer::WrittenFile;
+
+/// An object that could not be read completely.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectFailure {
+    /// Where the object is.
+    pub location: String,
+    /// What went wrong, naming the object.
+    pub reason: String,
+    /// Records read from it before the failure (and written or rejected).
+    pub records_recovered: u64,
+}
+
+/// A record that did not become a row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordRejection {
+    /// Where the object is.
+    pub location: String,
+    /// Index in the object's `Records` array.
+    pub index: u64,
+    /// Why it was rejected.
+    pub reason: String,
+    /// The record's JSON text.
+    pub raw: String,
+}
+
+/// The outcome of one ingest run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    /// Identifier of the run; also part of every file name it wrote.
+    pub run_id: String,
+    /// Objects listed under the inputs.
+    pub objects_listed: u64,
+    /// Log and Insight objects read to the end.
+    pub objects_read: u64,
+    /// Of those, CloudTrail-Insight objects.
+    pub insight_objects: u64,
+    /// CloudTrail-Digest objects: counted, set aside, not parsed as events.
+    pub digest_objects: u64,
+    /// Objects skipped by key: not `.json`/`.json.gz`, or another service's folder.
+    pub objects_skipped: u64,
+    /// Records found in `Records` arrays.
+    pub records_read: u64,
+    /// Rows written to the lake.
+    pub events_written: u64,
+    /// Records that could not become rows (see `rejections`).
+    pub records_rejected: u64,
+    /// Bytes read from the source, as stored (compressed).
+    pub bytes_read: u64,
+    /// Bytes after decompression.
+    pub bytes_decompressed: u64,
+    /// Bytes of Parquet written.
+    pub bytes_written: u64,
+    /// Parquet files published.
+    pub files: Vec<WrittenFile>,
+    /// Objects that failed, with the reason.
+    pub failures: Vec<ObjectFailure>,
+    /// Records that were rejected, with the reason.
+    pub rejections: Vec<RecordRejection>,
+    /// Wall time of the run.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl IngestReport {
+    /// Whether everything listed was read and every record written.
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty() && self.rejections.is_empty()
+    }
+
+    pub(crate) fn count_kind(&mut self, kind: ObjectKind) {
+        match kind {
+            ObjectKind::Digest => self.digest_objects += 1,
+            ObjectKind::OtherService | ObjectKind::NotJson => self.objects_skipped += 1,
+            ObjectKind::Insight => self.insight_objects += 1,
+            ObjectKind::Log => {}
+        }
+    }
+}
+
+/// How many failures and rejections the summary lists before "and N more".
+const LISTED: usize = 20;
+
+impl fmt::Display for IngestReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "ingest run {}", self.run_id)?;
+        writeln!(
+            f,
+            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} failed",
+            self.objects_listed,
+            self.objects_read,
+            self.insight_objects,
+            self.digest_objects,
+            self.objects_skipped,
+            self.failures.len()
+        )?;
+        writeln!(
+            f,
+            "  records: {} read = {} written + {} rejected",
+            self.records_read, self.events_written, self.records_rejected
+        )?;
+        writeln!(
+            f,
+            "  bytes:   {} in ({} decompressed), {} out in {} Parquet files",
+            human(self.bytes_read),
+            human(self.bytes_decompressed),
+            human(self.bytes_written),
+            self.files.len()
+        )?;
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            writeln!(
+                f,
+                "  time:    {secs:.2} s, {:.0} events/s",
+                self.records_read as f64 / secs
+            )?;
+        }
+        if !self.failures.is_empty() {
+            writeln!(f, "failed objects:")?;
+            for failure in self.failures.iter().take(LISTED) {
+                let kept = if failure.records_recovered > 0 {
+                    format!(
+                        " ({} records before the failure were kept)",
+                        failure.records_recovered
+                    )
+                } else {
+                    String::new()
+                };
+                writeln!(f, "  {}{kept}", failure.reason)?;
+            }
+            if self.failures.len() > LISTED {
+                writeln!(f, "  … and {} more", self.failures.len() - LISTED)?;
+            }
+        }
+        if !self.rejections.is_empty() {
+            writeln!(f, "rejected records:")?;
+            for r in self.rejections.iter().take(LISTED) {
+                writeln!(f, "  {}#{}: {}", r.location, r.index, r.reason)?;
+            }
+            if self.rejections.len() > LISTED {
+                writeln!(f, "  … and {} more", self.rejections.len() - LISTED)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes in binary units, for people.
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human(12), "12 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(3 << 30), "3.0 GiB");
+    }
+}
