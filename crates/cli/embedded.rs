@@ -65,9 +65,5 @@ fn cache_root() -> anyhow::Result<PathBuf> {
 }
 
 fn short_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ctlake_ingest::hex(&Sha256::digest(text.as_bytes())[..8])
 }

@@ -91,16 +91,16 @@ fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-async fn open(lake: &LakeArg) -> anyhow::Result<datafusion::execution::context::SessionContext> {
+fn open(lake: &LakeArg) -> anyhow::Result<datafusion::execution::context::SessionContext> {
     let path = lake
         .path()
         .context("no lake given: pass --lake PATH (a lake or an archive) or set CTLAKE_LAKE")?;
     let root = embedded::resolve(&path)?;
-    Ok(ctlake_query::open_lake(&root).await?)
+    Ok(ctlake_query::open_lake(&root)?)
 }
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
-    let ctx = open(&args.lake).await?;
+    let ctx = open(&args.lake)?;
     repl::run(&ctx, args.format).await?;
     Ok(ExitStatus::Success)
 }
@@ -113,7 +113,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };
-    let ctx = open(&args.lake).await?;
+    let ctx = open(&args.lake)?;
     let mut stdout = std::io::stdout().lock();
     exec::exec_and_print(&ctx, &sql, args.format, &mut stdout).await?;
     stdout.flush()?;

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Shows files, events, bytes and an ETA while ingest runs.
 pub struct Bar {
-    bar: ProgressBar,
+    progress: ProgressBar,
     events: AtomicU64,
     bytes: AtomicU64,
 }
@@ -28,7 +28,7 @@ impl Bar {
             .expect("valid template"),
         );
         Self {
-            bar,
+            progress: bar,
             events: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
         }
@@ -36,20 +36,20 @@ impl Bar {
 
     /// Removes the bar from the screen.
     pub fn finish(&self) {
-        self.bar.finish_and_clear();
+        self.progress.finish_and_clear();
     }
 }
 
 impl ctlake_ingest::Progress for Bar {
     fn listed(&self, objects: u64, _bytes: u64) {
-        self.bar.set_length(objects);
+        self.progress.set_length(objects);
     }
 
     fn object_done(&self, bytes: u64, events: u64) {
         let events = self.events.fetch_add(events, Ordering::Relaxed) + events;
         let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.bar
+        self.progress
             .set_message(format!("{events} events, {}", ctlake_ingest::human(bytes)));
-        self.bar.inc(1);
+        self.progress.inc(1);
     }
 }

@@ -55,6 +55,7 @@ pub async fn run(ctx: &SessionContext, format: Format) -> anyhow::Result<()> {
                 if text.is_empty() {
                     continue;
                 }
+                let _ = editor.add_history_entry(text);
                 if let Some(path) = &history {
                     if let Some(dir) = path.parent() {
                         let _ = std::fs::create_dir_all(dir);

@@ -1,1 +1,8 @@
+//! ctlake's integration tests: one binary, one module per area.
 
+mod common;
+mod conformance;
+mod ingest_cli;
+mod pruning;
+mod query_cli;
+mod repl;

@@ -1,1 +1,147 @@
-fn main() {}
+//! sqllogictest runner: every `tests/slt/**/*.slt` file runs against a lake
+//! ingested from `sample-logs/`. Ends with a plain `N passed, N failed` line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::context::SessionContext;
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+
+struct Lake {
+    ctx: SessionContext,
+}
+
+#[derive(Debug)]
+struct Failure(String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn cells(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, Failure> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Failure(e.to_string()))?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| {
+                        let text = f.value(row).to_string();
+                        if text.is_empty() {
+                            "(empty)".to_owned()
+                        } else {
+                            text
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for Lake {
+    type Error = Failure;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Failure> {
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        let width = df.schema().fields().len();
+        let batches = df.collect().await.map_err(|e| Failure(e.to_string()))?;
+        Ok(DBOutput::Rows {
+            types: vec![DefaultColumnType::Any; width],
+            rows: cells(&batches)?,
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &'static str {
+        "ctlake"
+    }
+}
+
+fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("tests/slt is readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            slt_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "slt") {
+            out.push(path);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let lake = scratch.path().join("lake");
+    let options = ctlake_ingest::IngestOptions::new(vec![repo.join("sample-logs")], lake.clone());
+    let report =
+        ctlake_ingest::ingest(&options, &ctlake_ingest::NoProgress).expect("sample-logs ingest");
+    assert!(report.is_clean(), "sample-logs ingest cleanly:\n{report}");
+
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let mut files = Vec::new();
+    slt_files(&repo.join("tests/slt"), &mut files);
+    files.sort();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (mut passed, mut failed) = (0, 0);
+    for file in files.iter().filter(|f| {
+        filter
+            .as_ref()
+            .is_none_or(|p| f.to_string_lossy().contains(p.as_str()))
+    }) {
+        let name = file
+            .strip_prefix(&repo)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        let lake = lake.clone();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let lake = lake.clone();
+            async move {
+                Ok(Lake {
+                    ctx: ctlake_query::open_lake(&lake).map_err(|e| Failure(e.to_string()))?,
+                })
+            }
+        });
+        match rt.block_on(runner.run_file_async(file)) {
+            Ok(()) => {
+                println!("ok     {name}");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("FAILED {name}\n{e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

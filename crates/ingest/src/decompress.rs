@@ -24,6 +24,10 @@ pub(crate) struct Decompressed {
 }
 
 /// Decompresses `bytes` if they are gzip; passes plain JSON through.
+#[expect(
+    clippy::disallowed_types,
+    reason = "this module is the decompression choke point"
+)]
 /// `named_gz` says whether the object's name promises gzip.
 pub(crate) fn decompress(
     location: &str,

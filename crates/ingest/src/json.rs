@@ -295,15 +295,14 @@ impl<'a> Residual<'a> {
         let (last, parents) = path.split_last().expect("a residual path has a key");
         let mut level = &mut self.root;
         for key in parents {
-            let pos = match level
+            let existing = level
                 .iter()
-                .position(|(k, n)| k == key && matches!(n, Node::Object(_)))
-            {
-                Some(pos) => pos,
-                None => {
-                    level.push((key.clone(), Node::Object(Vec::new())));
-                    level.len() - 1
-                }
+                .position(|(k, n)| k == key && matches!(n, Node::Object(_)));
+            let pos = if let Some(pos) = existing {
+                pos
+            } else {
+                level.push((key.clone(), Node::Object(Vec::new())));
+                level.len() - 1
             };
             let Node::Object(children) = &mut level[pos].1 else {
                 unreachable!("matched an object above")

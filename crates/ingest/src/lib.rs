@@ -324,7 +324,17 @@ pub fn archive_fingerprint(inputs: &[PathBuf]) -> String {
     for e in &errors {
         hash.update(format!("error {e}\n"));
     }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hash.finalize())
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 fn error_location(error: &Error) -> String {

@@ -56,7 +56,7 @@ pub struct SourceObject {
 pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
     let name = key.rsplit('/').next().unwrap_or(key);
     let lower = name.to_ascii_lowercase();
-    if !(lower.ends_with(".json.gz") || lower.ends_with(".json")) {
+    if ![".json.gz", ".json"].iter().any(|ext| lower.ends_with(ext)) {
         return (ObjectKind::NotJson, KeyContext::default());
     }
     let parts: Vec<&str> = key.split('/').collect();
@@ -81,11 +81,10 @@ pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
         region: folders.get(2).map(|s| (*s).to_owned()),
     };
     let kind = match folders.get(1).copied() {
-        Some("CloudTrail") => ObjectKind::Log,
+        Some("CloudTrail") | None => ObjectKind::Log,
         Some("CloudTrail-Insight") => ObjectKind::Insight,
         Some("CloudTrail-Digest") => ObjectKind::Digest,
         Some(_) => ObjectKind::OtherService,
-        None => ObjectKind::Log,
     };
     (kind, key_ctx)
 }

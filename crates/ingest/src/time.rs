@@ -2,6 +2,16 @@
 
 use chrono::{DateTime, NaiveDateTime};
 
+/// Forms without an offset, taken as UTC.
+const NAIVE: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y%m%dT%H%M%SZ",
+    "%Y%m%dT%H%M%S%.fZ",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%d %H:%M:%S%.fZ",
+];
+
 /// Parses the time forms found in CloudTrail and its exports:
 /// `2024-03-10T23:58:01Z` (what trails write), with an optional fraction of
 /// up to nine digits, `T` or a space between date and time, `Z`, an offset
@@ -15,14 +25,6 @@ pub(crate) fn parse_nanos(text: &str) -> Option<i64> {
     if let Some(t) = parse_with_offset(text) {
         return Some(t);
     }
-    const NAIVE: &[&str] = &[
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y%m%dT%H%M%SZ",
-        "%Y%m%dT%H%M%S%.fZ",
-        "%Y-%m-%dT%H:%M:%S%.fZ",
-        "%Y-%m-%d %H:%M:%S%.fZ",
-    ];
     NAIVE
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())

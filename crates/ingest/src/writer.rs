@@ -162,14 +162,14 @@ impl PartitionedWriter {
                 region: string_at(&keys[1], range.start),
                 date: string_at(&keys[2], range.start),
             };
-            self.append(key, &batch.slice(range.start, range.end - range.start))?;
+            self.append(&key, &batch.slice(range.start, range.end - range.start))?;
         }
         Ok(())
     }
 
-    fn append(&mut self, key: PartitionKey, slice: &RecordBatch) -> Result<()> {
+    fn append(&mut self, key: &PartitionKey, slice: &RecordBatch) -> Result<()> {
         self.clock += 1;
-        if !self.open.contains_key(&key) {
+        if !self.open.contains_key(key) {
             if self.open.len() >= MAX_OPEN_FILES {
                 let oldest = self
                     .open
@@ -181,10 +181,10 @@ impl PartitionedWriter {
                     self.close(file)?;
                 }
             }
-            let file = self.create(&key)?;
+            let file = self.create(key)?;
             self.open.insert(key.clone(), file);
         }
-        let file = self.open.get_mut(&key).expect("opened above");
+        let file = self.open.get_mut(key).expect("opened above");
         file.writer.write(slice).map_err(|source| Error::Parquet {
             path: file.temp.clone(),
             source,

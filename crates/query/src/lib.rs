@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> datafusion::error::Result<()> {
-//! let ctx = ctlake_query::open_lake("lake".as_ref()).await?;
+//! let ctx = ctlake_query::open_lake("lake".as_ref())?;
 //! let df = ctx.sql("SELECT eventName, count(*) FROM cloudtrail GROUP BY 1").await?;
 //! df.show().await?;
 //! # Ok(())
@@ -46,14 +46,14 @@ pub fn is_lake(path: &Path) -> bool {
 }
 
 /// Opens the lake at `root` in a new session.
-pub async fn open_lake(root: &Path) -> Result<SessionContext> {
+pub fn open_lake(root: &Path) -> Result<SessionContext> {
     let ctx = session();
-    register_lake(&ctx, root).await?;
+    register_lake(&ctx, root)?;
     Ok(ctx)
 }
 
 /// Registers the lake at `root` as table `cloudtrail` in `ctx`.
-pub async fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
+pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
     if !is_lake(root) {
         return Err(DataFusionError::Configuration(format!(
             "{}: not a ctlake lake (no {META_DIR}/{MARKER_FILE}); create one with `ctlake ingest`",

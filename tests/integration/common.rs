@@ -1,0 +1,90 @@
+//! Shared helpers: the ctlake binary, temporary lakes, reading rows back.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::array::RecordBatch;
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/corpora` beside the repository, when present.
+pub fn corpora() -> Option<PathBuf> {
+    let dir = repo().join("../shared/corpora");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: ../shared/corpora is absent (conformance corpora are only beside the repository)"
+        );
+        None
+    }
+}
+
+/// Runs the ctlake binary with `args`, isolated from the user's cache and history.
+pub fn ctlake(args: &[&str], scratch: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ctlake"))
+        .args(args)
+        .env("CTLAKE_CACHE_DIR", scratch.join("cache"))
+        .env("CTLAKE_HISTORY", scratch.join("history"))
+        .env_remove("CTLAKE_LAKE")
+        .output()
+        .expect("ctlake runs")
+}
+
+/// Ingests `inputs` into a new lake under `dir` with the library.
+pub fn ingest(inputs: &[PathBuf], dir: &Path) -> (PathBuf, ctlake_ingest::IngestReport) {
+    let lake = dir.join("lake");
+    let report = ctlake_ingest::ingest(
+        &ctlake_ingest::IngestOptions::new(inputs.to_vec(), lake.clone()),
+        &ctlake_ingest::NoProgress,
+    )
+    .expect("ingest runs");
+    (lake, report)
+}
+
+/// Runs `sql` over the lake and returns the batches.
+pub fn query(lake: &Path, sql: &str) -> Vec<RecordBatch> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ctx = ctlake_query::open_lake(lake).expect("lake opens");
+        ctx.sql(sql)
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect("runs")
+    })
+}
+
+/// Rows as JSON objects (NULL columns left out), as arrow-json writes them.
+pub fn rows_as_json(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, Value>> {
+    let mut out = Vec::new();
+    let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+    for b in batches {
+        writer.write(b).unwrap();
+    }
+    writer.finish().unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| match serde_json::from_str(l).unwrap() {
+            Value::Object(m) => m,
+            other => panic!("row is not an object: {other}"),
+        })
+        .collect()
+}
+
+/// Writes `data` gzip-compressed to `path`.
+pub fn write_gz(path: &Path, data: &[u8]) {
+    use std::io::Write;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    std::fs::write(path, e.finish().unwrap()).unwrap();
+}

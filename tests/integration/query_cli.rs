@@ -1,0 +1,107 @@
+//! `ctlake query`: formats, exit status, identifier case, the embedded default.
+
+use crate::common::{self, ctlake};
+
+fn sample() -> String {
+    common::repo().join("sample-logs").display().to_string()
+}
+
+#[test]
+fn raw_archive_is_ingested_once_and_queried() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "SELECT eventName, count(*) AS n FROM cloudtrail WHERE useridentity_type = 'AssumedRole' GROUP BY 1 ORDER BY 1";
+    let out = ctlake(
+        &["query", "--lake", &sample(), "-e", sql, "--format", "csv"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "eventName,n\nAuthorizeSecurityGroupIngress,1\nDescribeInstances,1\nGetObject,1\nPutRolePolicy,1\nRunInstances,1\n"
+            .replace("eventName", "eventname")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ingesting"));
+
+    // Second run: the cached lake is reused, nothing is ingested again.
+    let again = ctlake(
+        &[
+            "query",
+            &sample(),
+            "-e",
+            "SELECT count(*) AS n FROM cloudtrail",
+            "--format",
+            "ndjson",
+        ],
+        dir.path(),
+    );
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), "{\"n\":23}\n");
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("ingesting"));
+}
+
+#[test]
+fn identifiers_resolve_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "SELECT EVENTNAME, UserIdentity_Arn FROM CloudTrail WHERE eventName = 'StopLogging'";
+    let out = ctlake(
+        &["query", &sample(), "-e", sql, "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "[{\"eventname\":\"StopLogging\",\"useridentity_arn\":\"arn:aws:sts::111122223333:federated-user/contractor\"}]\n"
+    );
+}
+
+#[test]
+fn sql_errors_exit_two_with_the_message_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "-e",
+            "SELECT nosuchcolumn FROM cloudtrail",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchcolumn"));
+}
+
+#[test]
+fn sql_from_a_file_runs_every_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, "-- two statements\nSELECT 1 AS a;\nSELECT count(*) AS n FROM cloudtrail WHERE eventcategory = 'Insight';\n").unwrap();
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "-f",
+            file.to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a\n1\nn\n2\n");
+}
+
+#[test]
+fn missing_lake_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ctlake(
+        &["query", "--lake", "/nonexistent/lake", "-e", "SELECT 1"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/lake: no such lake or archive")
+    );
+}

@@ -1,0 +1,76 @@
+//! The REPL, driven through a real pseudo-terminal.
+
+use std::process::Command;
+
+use rexpect::session::{PtySession, spawn_command};
+
+use crate::common;
+
+fn start(dir: &std::path::Path) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctlake"));
+    cmd.arg("sql")
+        .arg(common::repo().join("sample-logs"))
+        .env("CTLAKE_CACHE_DIR", dir.join("cache"))
+        .env("CTLAKE_HISTORY", dir.join("history"))
+        .env("TERM", "xterm");
+    let mut session = spawn_command(cmd, Some(60_000)).expect("ctlake sql starts in a pty");
+    session.exp_string("ctlake> ").expect("prompt");
+    session
+}
+
+#[test]
+fn multi_line_query_describe_error_and_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path());
+
+    s.send_line("SELECT eventname, count(*) AS n").unwrap();
+    s.send_line("FROM cloudtrail").unwrap();
+    s.send_line("WHERE errorcode IS NOT NULL GROUP BY 1 ORDER BY 1;")
+        .unwrap();
+    let before = s.exp_string("2 rows").expect("multi-line query result");
+    assert!(before.contains("| ListBuckets "), "{before}");
+    assert!(before.contains("| GetObject "), "{before}");
+
+    s.send_line("\\d").unwrap();
+    let listing = s
+        .exp_string("CloudTrail events, one row per event")
+        .expect("\\d lists tables");
+    assert!(listing.contains("cloudtrail"), "{listing}");
+
+    s.send_line("\\d cloudtrail").unwrap();
+    s.exp_string("userIdentity.sessionContext.sessionIssuer.arn")
+        .expect("\\d TABLE shows sources");
+
+    s.send_line("SELEC broken;").unwrap();
+    s.exp_string("Error:").expect("SQL error is printed");
+    s.send_line("SELECT count(*) AS total FROM cloudtrail;")
+        .unwrap();
+    s.exp_string("| 23")
+        .expect("the session survives an SQL error");
+
+    s.send_line("\\q").unwrap();
+    s.exp_eof().expect("\\q ends the session");
+    let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
+    assert!(
+        history.contains("SELECT count(*) AS total FROM cloudtrail;"),
+        "history is kept: {history}"
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path());
+    s.send_line("SELECT sum(value % 7) FROM range(1, 1000000000000);")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    s.send_control('c').unwrap();
+    s.exp_string("query cancelled")
+        .expect("Ctrl-C cancels the query");
+    s.exp_string("ctlake> ").expect("back at the prompt");
+    s.send_line("SELECT count(*) AS n FROM cloudtrail WHERE eventcategory = 'Data';")
+        .unwrap();
+    s.exp_string("| 2 ").expect("the session still answers");
+    s.send_control('d').unwrap();
+    s.exp_eof().expect("Ctrl-D ends the session");
+}
