@@ -67,9 +67,6 @@ pub fn print_batches<W: Write>(
                 writer.write(batch)?;
             }
             writer.finish()?;
-            if batches.iter().all(|b| b.num_rows() == 0) {
-                out.write_all(b"[]")?;
-            }
             writeln!(out)?;
         }
         Format::Ndjson => {
