@@ -6,10 +6,7 @@ use ctlake_schema::{LAYOUT_VERSION, MARKER_FILE, META_DIR, TABLE_NAME};
 
 use crate::{Error, Result};
 
-/// Whether `path` holds a ctlake lake.
-pub fn is_lake(path: &Path) -> bool {
-    path.join(META_DIR).join(MARKER_FILE).is_file()
-}
+pub use ctlake_schema::is_lake;
 
 /// A lake folder that ingest may write into.
 #[derive(Debug, Clone)]

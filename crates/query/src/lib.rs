@@ -40,10 +40,7 @@ pub fn session() -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
-/// Whether `path` holds a ctlake lake.
-pub fn is_lake(path: &Path) -> bool {
-    path.join(META_DIR).join(MARKER_FILE).is_file()
-}
+pub use ctlake_schema::is_lake;
 
 /// Opens the lake at `root` in a new session.
 pub fn open_lake(root: &Path) -> Result<SessionContext> {

@@ -53,3 +53,8 @@ pub const MARKER_FILE: &str = "lake.json";
 pub const TABLE_NAME: &str = "cloudtrail";
 /// Version of the lake layout written into the marker file.
 pub const LAYOUT_VERSION: u32 = 1;
+
+/// Whether `path` holds a ctlake lake (its marker file exists).
+pub fn is_lake(path: &std::path::Path) -> bool {
+    path.join(META_DIR).join(MARKER_FILE).is_file()
+}
