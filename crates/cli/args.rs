@@ -40,40 +40,106 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files or folders to read: trail archives (`AWSLogs/...`) or any folder of .json.gz / .json files.
-    #[arg(required = true, value_name = "PATH")]
-    pub inputs: Vec<PathBuf>,
-    /// The lake folder to write (created if absent; must be empty or a lake).
-    #[arg(long, value_name = "DIR")]
-    pub lake: PathBuf,
+    /// Archives to read: local files or folders, or s3://bucket[/prefix]. Trail layouts
+    /// (`[prefix/][o-id/]AWSLogs/[o-id/]<account>/CloudTrail/...`) or any folder of
+    /// .json.gz / .json files.
+    #[arg(required = true, value_name = "PATH|S3URL")]
+    pub inputs: Vec<String>,
+    /// The lake to write: a folder or s3://bucket/prefix (created if absent; must be empty or
+    /// a lake).
+    #[arg(long, value_name = "DIR|S3URL")]
+    pub lake: String,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Worker threads for decompression and parsing [default: one per core].
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    /// Reads in flight at once [default: 64 on S3, two per worker locally].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: Option<u16>,
     /// Largest decompressed size of one object; larger ones are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = ctlake_ingest::DEFAULT_MAX_OBJECT_BYTES)]
     pub max_object_bytes: u64,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// Do not show progress or the summary (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,
 }
 
+/// Which part of a trail archive to read. Only the matching
+/// `AWSLogs/.../<account>/CloudTrail/<region>/YYYY/MM/DD/` folders are listed.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Selection (trail layout)")]
+pub struct SelectionArgs {
+    /// Account ids to read (repeat or separate with commas) [default: all].
+    #[arg(long = "account", value_name = "ID", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Trail regions to read, e.g. us-east-1 (repeat or separate with commas) [default: all].
+    #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// First day to read: a date (2024-03-10) or an RFC 3339 time, UTC.
+    #[arg(long, value_name = "DATE|TIME")]
+    pub start: Option<String>,
+    /// Last day to read: a date or an RFC 3339 time, UTC. The next day's folder is read
+    /// too, because CloudTrail files events by delivery time.
+    #[arg(long, value_name = "DATE|TIME")]
+    pub end: Option<String>,
+}
+
+/// How to reach S3; credentials come from the AWS SDK's default chain.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "S3")]
+pub struct S3Args {
+    /// Named profile from ~/.aws/config and ~/.aws/credentials [env: AWS_PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region of the S3 bucket [default: AWS_REGION, the profile's region, us-east-1].
+    /// (`--region` selects trail regions when ingesting.)
+    #[arg(long, value_name = "REGION")]
+    pub bucket_region: Option<String>,
+    /// Endpoint of an S3-compatible store, e.g. http://127.0.0.1:9000
+    /// [env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Send unsigned requests, for public buckets.
+    #[arg(long)]
+    pub no_sign_request: bool,
+    /// Retries of a failed S3 request (5xx, SlowDown, resets) before it is reported.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub retries: usize,
+}
+
+impl S3Args {
+    pub fn options(&self) -> ctlake_ingest::S3Options {
+        ctlake_ingest::S3Options {
+            profile: self.profile.clone(),
+            region: self.bucket_region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            no_sign_request: self.no_sign_request,
+            retries: self.retries,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct LakeArg {
-    /// A lake, or a raw archive to ingest into a cached lake first [env: CTLAKE_LAKE].
+    /// A lake (folder or s3://bucket/prefix), or a raw archive to ingest into a cached lake
+    /// first [env: CTLAKE_LAKE].
     #[arg(long, value_name = "PATH", conflicts_with = "path")]
-    pub lake: Option<PathBuf>,
+    pub lake: Option<String>,
     /// Same as --lake.
     #[arg(value_name = "PATH")]
-    pub path: Option<PathBuf>,
+    pub path: Option<String>,
 }
 
 impl LakeArg {
-    /// The path given, from the argument or `CTLAKE_LAKE`.
-    pub fn path(&self) -> Option<PathBuf> {
+    /// The location given, from the argument or `CTLAKE_LAKE`.
+    pub fn location(&self) -> Option<String> {
         self.lake
             .clone()
             .or_else(|| self.path.clone())
-            .or_else(|| std::env::var_os("CTLAKE_LAKE").map(PathBuf::from))
+            .or_else(|| std::env::var("CTLAKE_LAKE").ok())
     }
 }
 
@@ -81,6 +147,8 @@ impl LakeArg {
 pub struct SqlArgs {
     #[command(flatten)]
     pub lake: LakeArg,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// Output format of results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -91,6 +159,8 @@ pub struct SqlArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub lake: LakeArg,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// SQL to run (one or more statements separated by `;`).
     #[arg(long, short = 'e', value_name = "SQL")]
     pub execute: Option<String>,

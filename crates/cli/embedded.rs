@@ -1,33 +1,40 @@
-//! The embedded default: `sql` and `query` accept a raw archive as well as a
-//! lake. An archive is ingested once into a lake in the user's cache folder
-//! and that lake is reused while the archive is unchanged.
+//! The embedded default: `sql` and `query` accept a raw archive (a folder or
+//! an `s3://` prefix) as well as a lake. An archive is ingested once into a
+//! lake in the user's cache folder and that lake is reused while the archive
+//! is unchanged (same keys, sizes, modification times and ETags).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use ctlake_ingest::{IngestOptions, archive_fingerprint, ingest, is_lake};
+use ctlake_ingest::{IngestOptions, Location, S3Options, archive_fingerprint, ingest, is_lake};
 use sha2::{Digest, Sha256};
 
 use crate::progress::Bar;
 
 const FINGERPRINT: &str = "archive.fingerprint";
 
-/// The lake to open for `path`: `path` itself when it is a lake, otherwise a
-/// cached lake built from the archive at `path`.
-pub fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
-    if is_lake(path) {
-        return Ok(path.to_owned());
+/// The lake to open for `location`: `location` itself when it is a lake,
+/// otherwise a cached lake built from the archive there.
+pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Location> {
+    if ctlake_query::is_lake_at(location, s3).await? {
+        return Ok(location.clone());
     }
-    if !path.exists() {
-        bail!("{}: no such lake or archive", path.display());
-    }
-    let source = std::path::absolute(path)?;
-    let inputs = vec![source.clone()];
-    let fingerprint = archive_fingerprint(&inputs);
-    let lake = cache_root()?.join(short_hash(&source.to_string_lossy()));
+    let source = match location {
+        Location::Local(path) if !path.exists() => {
+            bail!("{}: no such lake or archive", path.display())
+        }
+        Location::Local(path) => Location::Local(std::path::absolute(path)?),
+        remote @ Location::S3 { .. } => remote.clone(),
+    };
+    let archive = ctlake_ingest::open_archive(&source, s3).await?;
+    let fingerprint = archive_fingerprint(&*archive)
+        .await
+        .with_context(|| format!("listing {source}"))?;
+    let lake = cache_root()?.join(short_hash(&source.to_string()));
     let marker = lake.join(FINGERPRINT);
     if is_lake(&lake) && std::fs::read_to_string(&marker).is_ok_and(|f| f == fingerprint) {
-        return Ok(lake);
+        return Ok(Location::Local(lake));
     }
     if lake.exists() {
         // Our own cache, not evidence: a stale lake is rebuilt from scratch.
@@ -35,24 +42,23 @@ pub fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
             .with_context(|| format!("removing stale cached lake {}", lake.display()))?;
     }
     eprintln!(
-        "{} is not a lake: ingesting it into {}",
-        source.display(),
+        "{source} is not a lake: ingesting it into {}",
         lake.display()
     );
-    let bar = Bar::new(false);
-    let report = ingest(&IngestOptions::new(inputs, lake.clone()), &bar)
-        .with_context(|| format!("ingesting {} into {}", source.display(), lake.display()))?;
+    let bar = Arc::new(Bar::new(false));
+    let mut options = IngestOptions::new(vec![source.clone()], Location::Local(lake.clone()));
+    options.s3 = s3.clone();
+    let report = ingest(&options, bar.clone())
+        .await
+        .with_context(|| format!("ingesting {source} into {}", lake.display()))?;
     bar.finish();
     eprint!("{report}");
     if !report.is_clean() {
-        eprintln!(
-            "warning: not everything in {} could be ingested (see above)",
-            source.display()
-        );
+        eprintln!("warning: not everything in {source} could be ingested (see above)");
     }
     std::fs::write(&marker, &fingerprint)
         .with_context(|| format!("writing {}", marker.display()))?;
-    Ok(lake)
+    Ok(Location::Local(lake))
 }
 
 /// `CTLAKE_CACHE_DIR`, or `lakes` in ctlake's cache folder.

@@ -11,11 +11,13 @@ mod repl;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use ctlake_ingest::Location;
 
-use crate::args::{Cli, Command, IngestArgs, LakeArg, QueryArgs, SqlArgs};
+use crate::args::{Cli, Command, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs};
 use crate::progress::Bar;
 
 /// The exit status contract scripts rely on.
@@ -42,10 +44,26 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => ExitStatus::Success.into(),
         Err(e) => {
-            eprintln!("ctlake: {e:#}");
+            eprintln!("ctlake: {}", error_text(&e));
             ExitStatus::Error.into()
         }
     }
+}
+
+/// The error and its causes, leaving out causes whose text the message
+/// already contains (ctlake's errors quote their source).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -59,7 +77,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
-        Command::Ingest(args) => run_ingest(&args),
+        Command::Ingest(args) => runtime()?.block_on(run_ingest(&args)),
         Command::Sql(args) => runtime()?.block_on(run_sql(args)),
         Command::Query(args) => runtime()?.block_on(run_query(args)),
     }
@@ -71,15 +89,36 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
-    let mut options = ctlake_ingest::IngestOptions::new(args.inputs.clone(), args.lake.clone());
+async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|i| Location::parse(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let lake = Location::parse(&args.lake)?;
+    let mut options = ctlake_ingest::IngestOptions::new(inputs, lake);
     if let Some(jobs) = args.jobs {
         options.jobs = usize::from(jobs);
     }
+    if let Some(concurrency) = args.concurrency {
+        options.concurrency = usize::from(concurrency);
+    }
     options.max_object_bytes = args.max_object_bytes;
-    let bar = Bar::new(args.quiet);
-    let report = ctlake_ingest::ingest(&options, &bar)
-        .with_context(|| format!("ingest into {}", args.lake.display()))?;
+    options.s3 = args.s3.options();
+    options.selection = ctlake_ingest::Selection {
+        accounts: args.selection.accounts.clone(),
+        regions: args.selection.regions.clone(),
+        ..ctlake_ingest::Selection::default()
+    }
+    .with_window(
+        args.selection.start.as_deref(),
+        args.selection.end.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let bar = Arc::new(Bar::new(args.quiet));
+    let report = ctlake_ingest::ingest(&options, bar.clone())
+        .await
+        .with_context(|| format!("ingest into {}", args.lake))?;
     bar.finish();
     if !args.quiet {
         eprint!("{report}");
@@ -91,16 +130,20 @@ fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-fn open(lake: &LakeArg) -> anyhow::Result<datafusion::execution::context::SessionContext> {
-    let path = lake
-        .path()
+async fn open(
+    lake: &LakeArg,
+    s3: &S3Args,
+) -> anyhow::Result<datafusion::execution::context::SessionContext> {
+    let text = lake
+        .location()
         .context("no lake given: pass --lake PATH (a lake or an archive) or set CTLAKE_LAKE")?;
-    let root = embedded::resolve(&path)?;
-    Ok(ctlake_query::open_lake(&root)?)
+    let options = s3.options();
+    let location = embedded::resolve(&Location::parse(&text)?, &options).await?;
+    Ok(ctlake_query::open_lake_at(&location, &options).await?)
 }
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
-    let ctx = open(&args.lake)?;
+    let ctx = open(&args.lake, &args.s3).await?;
     repl::run(&ctx, args.format).await?;
     Ok(ExitStatus::Success)
 }
@@ -113,7 +156,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };
-    let ctx = open(&args.lake)?;
+    let ctx = open(&args.lake, &args.s3).await?;
     let mut stdout = std::io::stdout().lock();
     exec::exec_and_print(&ctx, &sql, args.format, &mut stdout).await?;
     stdout.flush()?;

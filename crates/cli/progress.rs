@@ -20,7 +20,8 @@ impl Bar {
         } else {
             ProgressDrawTarget::hidden()
         };
-        let bar = ProgressBar::with_draw_target(None, target);
+        // Length grows as the listing streams in.
+        let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
             ProgressStyle::with_template(
                 "{bar:30} {pos}/{len} files  {msg}  {elapsed} elapsed, ETA {eta}",
@@ -42,7 +43,7 @@ impl Bar {
 
 impl ctlake_ingest::Progress for Bar {
     fn listed(&self, objects: u64, _bytes: u64) {
-        self.progress.set_length(objects);
+        self.progress.inc_length(objects);
     }
 
     fn object_done(&self, bytes: u64, events: u64) {

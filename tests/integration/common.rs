@@ -38,11 +38,20 @@ pub fn ctlake(args: &[&str], scratch: &Path) -> Output {
 /// Ingests `inputs` into a new lake under `dir` with the library.
 pub fn ingest(inputs: &[PathBuf], dir: &Path) -> (PathBuf, ctlake_ingest::IngestReport) {
     let lake = dir.join("lake");
-    let report = ctlake_ingest::ingest(
-        &ctlake_ingest::IngestOptions::new(inputs.to_vec(), lake.clone()),
-        &ctlake_ingest::NoProgress,
-    )
-    .expect("ingest runs");
+    let options = ctlake_ingest::IngestOptions::new(
+        inputs.iter().cloned().map(Into::into).collect(),
+        lake.clone().into(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt
+        .block_on(ctlake_ingest::ingest(
+            &options,
+            std::sync::Arc::new(ctlake_ingest::NoProgress),
+        ))
+        .expect("ingest runs");
     (lake, report)
 }
 
@@ -78,6 +87,11 @@ pub fn rows_as_json(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, Valu
             other => panic!("row is not an object: {other}"),
         })
         .collect()
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    ctlake_ingest::hex(bytes)
 }
 
 /// Writes `data` gzip-compressed to `path`.

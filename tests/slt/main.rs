@@ -94,19 +94,26 @@ fn main() -> ExitCode {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = tempfile::tempdir().expect("temp dir");
     let lake = scratch.path().join("lake");
-    let options = ctlake_ingest::IngestOptions::new(vec![repo.join("sample-logs")], lake.clone());
-    let report =
-        ctlake_ingest::ingest(&options, &ctlake_ingest::NoProgress).expect("sample-logs ingest");
+    let options = ctlake_ingest::IngestOptions::new(
+        vec![repo.join("sample-logs").into()],
+        lake.clone().into(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = rt
+        .block_on(ctlake_ingest::ingest(
+            &options,
+            std::sync::Arc::new(ctlake_ingest::NoProgress),
+        ))
+        .expect("sample-logs ingest");
     assert!(report.is_clean(), "sample-logs ingest cleanly:\n{report}");
 
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut files = Vec::new();
     slt_files(&repo.join("tests/slt"), &mut files);
     files.sort();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let (mut passed, mut failed) = (0, 0);
     for file in files.iter().filter(|f| {
         filter

@@ -107,6 +107,8 @@ pub struct KeyContext {
     pub account: Option<String>,
     /// Region folder of the trail layout, if the key had one.
     pub region: Option<String>,
+    /// Day folder (delivery day) of the trail layout, if the key had one.
+    pub day: Option<chrono::NaiveDate>,
 }
 
 enum Builder {

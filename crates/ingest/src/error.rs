@@ -48,9 +48,27 @@ pub enum Error {
     /// The object's top-level JSON value is not an object.
     #[error("{location}: top-level JSON value is not an object: not a CloudTrail log file")]
     NotAnObject { location: String },
-    /// The lake folder exists and is not a ctlake lake.
-    #[error("{path}: not a ctlake lake and not empty; refusing to write into it")]
-    NotALake { path: PathBuf },
+    /// The lake folder or prefix exists and is not a ctlake lake.
+    #[error("{location}: not a ctlake lake and not empty; refusing to write into it")]
+    NotALake { location: String },
+    /// A store refused a request after its retries. `fatal` errors (missing
+    /// bucket, bad or expired credentials) stop the run: every other request
+    /// would fail the same way.
+    #[error("{location}: {}", store_message(source))]
+    Store {
+        location: String,
+        fatal: bool,
+        source: ctlake_store::object_store::Error,
+    },
+    /// Uploading a finished lake file failed; the upload was aborted.
+    #[error("{location}: upload failed (aborted, nothing published): {source}")]
+    Upload {
+        location: String,
+        source: std::io::Error,
+    },
+    /// A store client could not be set up.
+    #[error("{0}")]
+    Setup(String),
     /// The lake would be written inside the archive being read.
     #[error("the lake {lake} is inside the input {input}; evidence folders are never written to")]
     LakeInsideInput { lake: PathBuf, input: PathBuf },
@@ -69,6 +87,57 @@ pub enum Error {
     /// An Arrow kernel failed while splitting a batch into partitions.
     #[error("partitioning a batch: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl Error {
+    /// The object or folder the error is about, when it is about one.
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            Self::Read { location, .. }
+            | Self::EmptyObject { location }
+            | Self::NotGzip { location, .. }
+            | Self::Gzip { location, .. }
+            | Self::TooLarge { location, .. }
+            | Self::Json { location, .. }
+            | Self::NoRecords { location }
+            | Self::NotAnObject { location }
+            | Self::NotALake { location }
+            | Self::Store { location, .. }
+            | Self::Upload { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// Whether the error stops the whole run rather than one object.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Store { fatal: true, .. })
+    }
+}
+
+/// A store error with a hint for the causes users can fix.
+fn store_message(error: &ctlake_store::object_store::Error) -> String {
+    use ctlake_store::object_store::Error as E;
+    let text = error.to_string();
+    let hint = if text.contains("NoSuchBucket") {
+        " (no such bucket: check the name, and --bucket-region / --endpoint-url)"
+    } else if [
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+    ]
+    .iter()
+    .any(|c| text.contains(c))
+    {
+        " (the credentials were refused: check --profile / AWS_PROFILE, or renew them)"
+    } else if matches!(error, E::PermissionDenied { .. }) || text.contains("AccessDenied") {
+        " (access denied: ctlake needs s3:ListBucket and s3:GetObject on the archive)"
+    } else if text.contains("no usable AWS credentials") {
+        " (use --profile, set AWS_* variables, or --no-sign-request for a public bucket)"
+    } else {
+        ""
+    };
+    format!("{text}{hint}")
 }
 
 /// Result with ingest's [`Error`].

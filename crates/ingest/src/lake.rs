@@ -1,24 +1,78 @@
-//! Creating and recognising lake folders.
+//! Creating, recognising and writing lakes, in a local folder or under an S3 prefix.
+//!
+//! Nothing half-written is ever visible. Locally a file is written under a
+//! hidden temporary name and renamed into place; on S3 it is staged on local
+//! disk and uploaded with a multipart upload, which S3 only shows once it is
+//! completed (and which is aborted on failure).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ctlake_schema::{LAYOUT_VERSION, MARKER_FILE, META_DIR, TABLE_NAME};
+use ctlake_store::object_store::buffered::BufWriter;
+use ctlake_store::object_store::path::Path as StorePath;
+use ctlake_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use ctlake_store::{Location, S3Options};
+use tokio::io::AsyncWriteExt;
 
 use crate::{Error, Result};
 
 pub use ctlake_schema::is_lake;
 
-/// A lake folder that ingest may write into.
-#[derive(Debug, Clone)]
+/// Part size of multipart uploads of lake files.
+const UPLOAD_PART: usize = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+enum Root {
+    Local(PathBuf),
+    S3 {
+        bucket: String,
+        prefix: String,
+        store: Arc<dyn ObjectStore>,
+        staging: tempfile::TempDir,
+    },
+}
+
+/// A lake that ingest may write into.
+#[derive(Debug)]
 pub struct Lake {
-    root: PathBuf,
+    root: Root,
 }
 
 impl Lake {
-    /// Opens the lake at `root`, creating it when the folder is absent or
-    /// empty. A folder with other content is refused: `--lake` pointed at the
+    /// Opens the lake at `location`, creating it when the folder or prefix is
+    /// absent or empty. Anything else is refused: `--lake` pointed at the
     /// evidence by mistake must not write into it.
-    pub fn create_or_open(root: &Path) -> Result<Self> {
+    pub async fn create_or_open(location: &Location, s3: &S3Options) -> Result<Self> {
+        match location {
+            Location::Local(path) => Self::local(path),
+            Location::S3 { bucket, prefix } => {
+                let store = ctlake_store::s3_store(bucket, s3)
+                    .await
+                    .map_err(|e| Error::Setup(e.to_string()))?;
+                let staging = tempfile::Builder::new()
+                    .prefix("ctlake-staging-")
+                    .tempdir()
+                    .map_err(|source| Error::Write {
+                        path: std::env::temp_dir(),
+                        source,
+                    })?;
+                let lake = Self {
+                    root: Root::S3 {
+                        bucket: bucket.clone(),
+                        prefix: prefix.clone(),
+                        store,
+                        staging,
+                    },
+                };
+                lake.init_remote().await?;
+                Ok(lake)
+            }
+        }
+    }
+
+    /// Opens or creates a local lake (see [`Lake::create_or_open`]).
+    pub fn local(root: &Path) -> Result<Self> {
         let root = std::path::absolute(root).map_err(|source| Error::Write {
             path: root.to_owned(),
             source,
@@ -30,21 +84,17 @@ impl Lake {
                 Err(source) => return Err(Error::Write { path: root, source }),
             };
             if !empty {
-                return Err(Error::NotALake { path: root });
+                return Err(Error::NotALake {
+                    location: root.display().to_string(),
+                });
             }
             let meta = root.join(META_DIR);
             std::fs::create_dir_all(&meta).map_err(|source| Error::Write {
                 path: meta.clone(),
                 source,
             })?;
-            let marker = serde_json::json!({
-                "layout": LAYOUT_VERSION,
-                "table": TABLE_NAME,
-                "created_by": concat!("ctlake ", env!("CARGO_PKG_VERSION")),
-            });
             let path = meta.join(MARKER_FILE);
-            std::fs::write(&path, format!("{marker:#}\n"))
-                .map_err(|source| Error::Write { path, source })?;
+            std::fs::write(&path, marker()).map_err(|source| Error::Write { path, source })?;
         }
         // The table folder exists from the start so an empty lake can be queried.
         let table = root.join(TABLE_NAME);
@@ -52,23 +102,159 @@ impl Lake {
             path: table,
             source,
         })?;
-        Ok(Self { root })
+        Ok(Self {
+            root: Root::Local(root),
+        })
     }
 
-    /// The lake's root folder (absolute).
-    pub fn root(&self) -> &Path {
-        &self.root
+    async fn init_remote(&self) -> Result<()> {
+        let Root::S3 { store, prefix, .. } = &self.root else {
+            return Ok(());
+        };
+        let marker_key = self.key(&format!("{META_DIR}/{MARKER_FILE}"));
+        match store.get(&marker_key).await {
+            Ok(_) => return Ok(()),
+            Err(ctlake_store::object_store::Error::NotFound { .. }) => {}
+            Err(source) => return Err(self.store_error(&marker_key, source)),
+        }
+        let root = (!prefix.is_empty()).then(|| StorePath::from(prefix.as_str()));
+        let listing = store
+            .list_with_delimiter(root.as_ref())
+            .await
+            .map_err(|e| self.store_error(&marker_key, e))?;
+        if !listing.objects.is_empty() || !listing.common_prefixes.is_empty() {
+            return Err(Error::NotALake {
+                location: self.name(),
+            });
+        }
+        self.put(&format!("{META_DIR}/{MARKER_FILE}"), marker().into_bytes())
+            .await
     }
 
-    /// The events table's folder.
-    pub fn table_dir(&self) -> PathBuf {
-        self.root.join(TABLE_NAME)
+    /// The lake as users name it: a folder or `s3://bucket/prefix`.
+    pub fn name(&self) -> String {
+        match &self.root {
+            Root::Local(root) => root.display().to_string(),
+            Root::S3 { bucket, prefix, .. } if prefix.is_empty() => format!("s3://{bucket}"),
+            Root::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        }
     }
 
-    /// Where run reports are kept.
-    pub fn runs_dir(&self) -> PathBuf {
-        self.root.join(META_DIR).join("runs")
+    /// The lake's root folder, when it is local.
+    pub fn local_root(&self) -> Option<&Path> {
+        match &self.root {
+            Root::Local(root) => Some(root),
+            Root::S3 { .. } => None,
+        }
     }
+
+    fn key(&self, relative: &str) -> StorePath {
+        match &self.root {
+            Root::S3 { prefix, .. } if !prefix.is_empty() => {
+                StorePath::from(format!("{prefix}/{relative}"))
+            }
+            _ => StorePath::from(relative),
+        }
+    }
+
+    fn store_error(&self, key: &StorePath, source: ctlake_store::object_store::Error) -> Error {
+        let bucket = match &self.root {
+            Root::S3 { bucket, .. } => bucket.as_str(),
+            Root::Local(_) => "",
+        };
+        Error::Store {
+            location: format!("s3://{bucket}/{key}"),
+            fatal: true,
+            source,
+        }
+    }
+
+    /// Where a file that will be published at `relative` is written first.
+    pub(crate) fn staging_path(&self, relative: &str) -> Result<PathBuf> {
+        let (dir, name) = relative.rsplit_once('/').unwrap_or(("", relative));
+        let dir = match &self.root {
+            Root::Local(root) => root.join(dir),
+            Root::S3 { staging, .. } => staging.path().join(dir),
+        };
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        // Hidden and without the .parquet ending until complete: queries skip it.
+        Ok(dir.join(format!(".{name}.inprogress")))
+    }
+
+    /// Publishes the finished file `staged` at `relative`.
+    pub(crate) async fn publish(&self, staged: &Path, relative: &str) -> Result<()> {
+        match &self.root {
+            Root::Local(root) => {
+                let target = root.join(relative);
+                std::fs::rename(staged, &target).map_err(|source| Error::Write {
+                    path: target,
+                    source,
+                })
+            }
+            Root::S3 { store, .. } => {
+                let key = self.key(relative);
+                let upload = async {
+                    let mut file = tokio::fs::File::open(staged).await?;
+                    let mut writer =
+                        BufWriter::with_capacity(Arc::clone(store), key.clone(), UPLOAD_PART);
+                    match tokio::io::copy(&mut file, &mut writer).await {
+                        Ok(_) => writer.shutdown().await,
+                        Err(e) => {
+                            // Never leave a partial upload behind.
+                            let _ = writer.abort().await;
+                            Err(e)
+                        }
+                    }
+                };
+                upload.await.map_err(|source| Error::Upload {
+                    location: format!("{}/{relative}", self.name()),
+                    source,
+                })?;
+                std::fs::remove_file(staged).map_err(|source| Error::Write {
+                    path: staged.to_owned(),
+                    source,
+                })
+            }
+        }
+    }
+
+    /// Writes a small metadata file atomically.
+    pub(crate) async fn put(&self, relative: &str, bytes: Vec<u8>) -> Result<()> {
+        match &self.root {
+            Root::Local(root) => {
+                let target = root.join(relative);
+                let staged = self.staging_path(relative)?;
+                std::fs::write(&staged, bytes).map_err(|source| Error::Write {
+                    path: staged.clone(),
+                    source,
+                })?;
+                std::fs::rename(&staged, &target).map_err(|source| Error::Write {
+                    path: target,
+                    source,
+                })
+            }
+            Root::S3 { store, .. } => {
+                let key = self.key(relative);
+                store
+                    .put(&key, PutPayload::from(bytes))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| self.store_error(&key, e))
+            }
+        }
+    }
+}
+
+fn marker() -> String {
+    let marker = serde_json::json!({
+        "layout": LAYOUT_VERSION,
+        "table": TABLE_NAME,
+        "created_by": concat!("ctlake ", env!("CARGO_PKG_VERSION")),
+    });
+    format!("{marker:#}\n")
 }
 
 #[cfg(test)]
@@ -80,13 +266,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("evidence.json.gz"), b"x").unwrap();
         assert!(matches!(
-            Lake::create_or_open(dir.path()),
+            Lake::local(dir.path()),
             Err(Error::NotALake { .. })
         ));
 
         let lake_dir = dir.path().join("lake");
-        Lake::create_or_open(&lake_dir).unwrap();
+        Lake::local(&lake_dir).unwrap();
         assert!(is_lake(&lake_dir));
-        Lake::create_or_open(&lake_dir).unwrap();
+        Lake::local(&lake_dir).unwrap();
     }
 }

@@ -1,21 +1,34 @@
 //! Ingest: CloudTrail archive → decompress → records → Arrow → partitioned Parquet.
 //!
-//! Objects are listed and classified by key, then read by a pool of worker
-//! threads (decompression and JSON decoding in parallel) while the calling
-//! thread sorts rows into partitions and encodes Parquet. A bounded channel
-//! between them keeps memory flat however large the archive is: at most a few
-//! batches are in flight, and one object is in memory per worker.
+//! The pipeline has four stages joined by bounded channels, so memory stays
+//! flat however large the archive is:
+//!
+//! 1. a lister walks each archive (a local folder or an S3 prefix), pruned
+//!    to the [`Selection`] by the trail layout;
+//! 2. a fetcher keeps up to `concurrency` reads in flight (GETs on S3);
+//! 3. worker threads decompress and decode objects into Arrow batches;
+//! 4. the writer sorts rows into partitions, encodes Parquet and publishes
+//!    finished files into the [`Lake`].
 //!
 //! Every record read is accounted for: it is written, or rejected with a
 //! reason in the [`IngestReport`]. An object that fails (bad gzip, bad JSON,
-//! no `Records`) is reported by location and the run goes on; records before
-//! the point of failure are kept.
+//! no `Records`, a read that still fails after retries) is reported by
+//! location and the run goes on; records before the point of failure are
+//! kept. Errors that condemn every request (missing bucket, refused
+//! credentials) stop the run.
 //!
 //! ```no_run
-//! use ctlake_ingest::{IngestOptions, ingest, NoProgress};
-//! let options = IngestOptions::new(vec!["sample-logs".into()], "lake".into());
-//! let report = ingest(&options, &NoProgress).unwrap();
+//! # async fn run() -> ctlake_ingest::Result<()> {
+//! use std::sync::Arc;
+//! use ctlake_ingest::{IngestOptions, Location, ingest, NoProgress};
+//! let options = IngestOptions::new(
+//!     vec![Location::parse("s3://trail-archive/AWSLogs").unwrap()],
+//!     Location::Local("lake".into()),
+//! );
+//! let report = ingest(&options, Arc::new(NoProgress)).await?;
 //! assert_eq!(report.records_read, report.events_written + report.records_rejected);
+//! # Ok(())
+//! # }
 //! ```
 
 mod decode;
@@ -23,21 +36,30 @@ mod decompress;
 mod error;
 mod json;
 mod lake;
+mod manifest;
 mod report;
 mod source;
 mod time;
 mod writer;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
+use futures::StreamExt;
+use tokio::sync::mpsc as async_mpsc;
+
+pub use ctlake_store::{Location, S3Options};
 pub use decode::{EventBatch, KeyContext, RejectReason, RejectedRecord};
 pub use error::{Error, Result};
 pub use lake::{Lake, is_lake};
+pub use manifest::{ManifestEntry, OBJECTS_DIR};
 pub use report::{IngestReport, ObjectFailure, RecordRejection, human};
-pub use source::{ObjectKind, SourceObject, classify, list_local};
+pub use source::{
+    Archive, Fetched, Listed, LocalArchive, ObjectKind, S3Archive, Selection, SourceObject,
+    classify,
+};
 pub use writer::{WrittenFile, writer_properties};
 
 use decode::{EventBuilder, Scratch};
@@ -46,38 +68,61 @@ use decode::{EventBuilder, Scratch};
 /// few MB; anything past this is a gzip bomb or not a log file.
 pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Default reads in flight from S3: enough to hide request latency; one
+/// CloudTrail object is small, so memory stays low.
+pub const DEFAULT_S3_CONCURRENCY: usize = 64;
+
 /// Rows a worker gathers before handing a batch to the writer.
 const BATCH_ROWS: usize = 16 * 1024;
+
+/// Listed objects waiting to be fetched.
+const LISTED_QUEUE: usize = 1024;
 
 /// What to ingest and where.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
-    /// Files or folders to read.
-    pub inputs: Vec<PathBuf>,
-    /// The lake folder to write.
-    pub lake: PathBuf,
+    /// Archives to read: local files or folders, or `s3://` prefixes.
+    pub inputs: Vec<Location>,
+    /// The lake to write: a local folder or an `s3://` prefix.
+    pub lake: Location,
+    /// Which part of the archives to read.
+    pub selection: Selection,
+    /// How to reach S3, for inputs and lake alike.
+    pub s3: S3Options,
     /// Worker threads decoding objects.
     pub jobs: usize,
+    /// Reads in flight at once.
+    pub concurrency: usize,
     /// Cap on one object's decompressed size, in bytes.
     pub max_object_bytes: u64,
 }
 
 impl IngestOptions {
-    /// Options with defaults: one worker per core, [`DEFAULT_MAX_OBJECT_BYTES`].
-    pub fn new(inputs: Vec<PathBuf>, lake: PathBuf) -> Self {
+    /// Options with defaults: everything selected, one worker per core,
+    /// [`DEFAULT_MAX_OBJECT_BYTES`], [`DEFAULT_S3_CONCURRENCY`] reads in
+    /// flight on S3 (two per worker locally).
+    pub fn new(inputs: Vec<Location>, lake: Location) -> Self {
         let jobs = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let concurrency = if inputs.iter().any(Location::is_remote) {
+            DEFAULT_S3_CONCURRENCY
+        } else {
+            jobs * 2
+        };
         Self {
             inputs,
             lake,
+            selection: Selection::default(),
+            s3: S3Options::default(),
             jobs,
+            concurrency,
             max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
         }
     }
 }
 
 /// Receives progress while ingest runs (a progress bar, or nothing).
-pub trait Progress: Sync {
-    /// The listing is complete.
+pub trait Progress: Send + Sync {
+    /// More objects to read were listed.
     fn listed(&self, _objects: u64, _bytes: u64) {}
     /// One more object is done.
     fn object_done(&self, _bytes: u64, _events: u64) {}
@@ -88,9 +133,13 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// An object read from its archive, or the error that prevented it.
+type FetchResult = (SourceObject, Result<Fetched>);
+
 /// What a worker learned from one object.
 struct ObjectOutcome {
-    object: usize,
+    object: SourceObject,
+    fetched: Fetched,
     decompressed: u64,
     records: u64,
     written: u64,
@@ -100,57 +149,259 @@ struct ObjectOutcome {
 
 enum Message {
     Batch(EventBatch),
-    Done(ObjectOutcome),
+    Done(Box<ObjectOutcome>),
+}
+
+/// What the lister saw besides the objects it passed on.
+#[derive(Debug, Default)]
+struct ListCounts {
+    listed: u64,
+    skipped: u64,
+    excluded: u64,
+    no_layout: Vec<String>,
+    unreadable: Vec<ObjectFailure>,
+}
+
+/// Opens the archive at `location`.
+pub async fn open_archive(location: &Location, s3: &S3Options) -> Result<Arc<dyn Archive>> {
+    Ok(match location {
+        Location::Local(path) => Arc::new(LocalArchive::new(path)?),
+        Location::S3 { bucket, prefix } => {
+            let store = ctlake_store::s3_store(bucket, s3)
+                .await
+                .map_err(|e| Error::Setup(e.to_string()))?;
+            Arc::new(S3Archive::new(bucket.clone(), prefix.clone(), store))
+        }
+    })
 }
 
 /// Ingests the inputs into the lake and reports what happened.
 ///
 /// Errors returned here are about the lake (it cannot be created or
-/// written); problems with the inputs are in the report.
-pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<IngestReport> {
+/// written) or condemn the whole source (missing bucket, refused
+/// credentials); problems with single objects are in the report.
+pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Result<IngestReport> {
     let started = Instant::now();
-    let lake = Lake::create_or_open(&options.lake)?;
+    let mut archives = Vec::with_capacity(options.inputs.len());
     for input in &options.inputs {
-        if let Ok(input) = std::path::absolute(input)
-            && lake.root().starts_with(&input)
+        archives.push(open_archive(input, &options.s3).await?);
+    }
+    let lake = Arc::new(Lake::create_or_open(&options.lake, &options.s3).await?);
+    refuse_lake_inside_input(&lake, &options.inputs)?;
+    let run_id = run_id();
+
+    let (listed_tx, listed_rx) = async_mpsc::channel(LISTED_QUEUE);
+    let lister = tokio::spawn(list_all(
+        archives.clone(),
+        options.selection.clone(),
+        listed_tx,
+        Arc::clone(&progress),
+    ));
+    let (fetched_tx, fetched_rx) = async_mpsc::channel(options.jobs.max(1) * 2);
+    let fatal = Arc::new(Mutex::new(None));
+    let fetcher = tokio::spawn(fetch_all(
+        archives,
+        listed_rx,
+        fetched_tx,
+        options.concurrency.max(1),
+        Arc::clone(&fatal),
+    ));
+    let decode = {
+        let (lake, run_id, progress) = (Arc::clone(&lake), run_id.clone(), progress);
+        let (jobs, limit) = (options.jobs.max(1), options.max_object_bytes);
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            decode_and_write(fetched_rx, jobs, limit, &lake, runtime, &run_id, &*progress)
+        })
+    };
+    let counts = lister.await.expect("lister does not panic");
+    fetcher.await.expect("fetcher does not panic");
+    let (mut report, manifest) = decode.await.expect("writer does not panic")?;
+    report.run_id = run_id;
+    let counts = match counts {
+        Ok(counts) => counts,
+        Err(e) => {
+            fatal.lock().expect("no panics holding it").get_or_insert(e);
+            ListCounts::default()
+        }
+    };
+    report.objects_listed = counts.listed;
+    report.objects_skipped += counts.skipped;
+    report.objects_excluded = counts.excluded;
+    report.no_layout = counts.no_layout;
+    report.failures.extend(counts.unreadable);
+    report.failures.sort_by(|a, b| a.location.cmp(&b.location));
+    let fatal = fatal.lock().expect("no panics holding it").take();
+    report.aborted = fatal.as_ref().map(ToString::to_string);
+    report.elapsed = started.elapsed();
+    // The manifest is committed after the data it describes, the run report last.
+    let manifest_bytes = manifest::to_parquet(&manifest)?;
+    lake.put(
+        &format!(
+            "{}/{OBJECTS_DIR}/{}.parquet",
+            ctlake_schema::META_DIR,
+            report.run_id
+        ),
+        manifest_bytes,
+    )
+    .await?;
+    let text = serde_json::to_string_pretty(&report).expect("reports serialise");
+    lake.put(
+        &format!("{}/runs/{}.json", ctlake_schema::META_DIR, report.run_id),
+        text.into_bytes(),
+    )
+    .await?;
+    match fatal {
+        Some(error) => Err(error),
+        None => Ok(report),
+    }
+}
+
+fn refuse_lake_inside_input(lake: &Lake, inputs: &[Location]) -> Result<()> {
+    let Some(root) = lake.local_root() else {
+        return Ok(());
+    };
+    for input in inputs {
+        if let Location::Local(path) = input
+            && let Ok(input) = std::path::absolute(path)
+            && root.starts_with(&input)
             && input.is_dir()
         {
             return Err(Error::LakeInsideInput {
-                lake: lake.root().to_owned(),
+                lake: root.to_owned(),
                 input,
             });
         }
     }
-    let run_id = run_id();
-    let mut report = IngestReport {
-        run_id: run_id.clone(),
-        ..IngestReport::default()
-    };
+    Ok(())
+}
 
-    let (objects, list_errors) = list_local(&options.inputs);
-    for error in list_errors {
-        report.failures.push(ObjectFailure {
-            location: error_location(&error),
-            reason: error.to_string(),
-            records_recovered: 0,
-        });
+/// Walks every archive, classifies what it lists, and passes on the objects
+/// to read. A listing error ends the run: an incomplete listing would make
+/// an incomplete lake look complete.
+async fn list_all(
+    archives: Vec<Arc<dyn Archive>>,
+    selection: Selection,
+    tx: async_mpsc::Sender<SourceObject>,
+    progress: Arc<dyn Progress>,
+) -> Result<ListCounts> {
+    let mut counts = ListCounts::default();
+    for (index, archive) in archives.iter().enumerate() {
+        let (walk_tx, mut walk_rx) = async_mpsc::channel::<source::Entry>(LISTED_QUEUE);
+        let walk = source::walk(&**archive, &selection, walk_tx);
+        let root = archive.root().to_owned();
+        let forward = async {
+            while let Some(entry) = walk_rx.recv().await {
+                let listed = match entry {
+                    Ok(listed) => listed,
+                    Err(e) => {
+                        counts.unreadable.push(ObjectFailure {
+                            location: e.location().unwrap_or_default().to_owned(),
+                            reason: e.to_string(),
+                            records_recovered: 0,
+                        });
+                        continue;
+                    }
+                };
+                counts.listed += 1;
+                let (mut kind, context) = classify(&listed.key);
+                // A file named on the command line is read whatever its name.
+                if listed.key == root && kind == ObjectKind::NotJson {
+                    kind = ObjectKind::Log;
+                }
+                if !selection.admits(&context) {
+                    counts.excluded += 1;
+                    continue;
+                }
+                if !kind.is_fetched() {
+                    counts.skipped += 1;
+                    continue;
+                }
+                if kind.has_events() {
+                    progress.listed(1, listed.size);
+                }
+                let object = SourceObject {
+                    location: archive.location(&listed.key),
+                    listed,
+                    kind,
+                    context,
+                    archive: index,
+                };
+                if tx.send(object).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let (walked, ()) = tokio::join!(walk, forward);
+        let summary = walked?;
+        if summary.no_layout {
+            counts.no_layout.push(archive.name());
+        }
     }
-    report.objects_listed = objects.len() as u64;
-    progress.listed(objects.len() as u64, objects.iter().map(|o| o.size).sum());
+    Ok(counts)
+}
 
-    let mut writer = writer::PartitionedWriter::new(lake.root(), lake.table_dir(), &run_id);
-    let next = AtomicUsize::new(0);
+/// Reads listed objects, up to `concurrency` at once, and hands them to the
+/// workers. A fatal error (refused credentials, missing bucket) is recorded
+/// and stops the reading.
+async fn fetch_all(
+    archives: Vec<Arc<dyn Archive>>,
+    mut rx: async_mpsc::Receiver<SourceObject>,
+    tx: async_mpsc::Sender<FetchResult>,
+    concurrency: usize,
+    fatal: Arc<Mutex<Option<Error>>>,
+) {
+    let listed = futures::stream::poll_fn(|cx| rx.poll_recv(cx));
+    let mut fetched = listed
+        .map(|object| {
+            let archive = Arc::clone(&archives[object.archive]);
+            async move {
+                let result = archive.fetch(&object.listed).await;
+                (object, result)
+            }
+        })
+        .buffer_unordered(concurrency);
+    while let Some((object, result)) = fetched.next().await {
+        if let Err(e) = &result
+            && e.is_fatal()
+        {
+            if let Err(e) = result {
+                fatal.lock().expect("no panics holding it").get_or_insert(e);
+            }
+            return;
+        }
+        if tx.send((object, result)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs the workers and the writer on this (blocking) thread and accounts
+/// for every object.
+fn decode_and_write(
+    rx: async_mpsc::Receiver<FetchResult>,
+    jobs: usize,
+    limit: u64,
+    lake: &Arc<Lake>,
+    runtime: tokio::runtime::Handle,
+    run_id: &str,
+    progress: &dyn Progress,
+) -> Result<(IngestReport, Vec<ManifestEntry>)> {
+    let mut report = IngestReport::default();
+    let mut manifest = Vec::new();
+    let mut writer = writer::PartitionedWriter::new(Arc::clone(lake), runtime, run_id);
+    let rx = Mutex::new(rx);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<Message>(options.jobs.max(1) * 2);
+    let (tx, messages) = mpsc::sync_channel::<Message>(jobs * 2);
     let write_result = std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        for _ in 0..jobs {
             let tx = tx.clone();
-            let (objects, next, stop) = (&objects, &next, &stop);
-            scope.spawn(move || worker(objects, next, stop, options.max_object_bytes, &tx));
+            let (rx, stop) = (&rx, &stop);
+            scope.spawn(move || worker(rx, stop, limit, &tx));
         }
         drop(tx);
         let mut result = Ok(());
-        for message in rx {
+        for message in messages {
             match message {
                 Message::Batch(batch) if result.is_ok() => {
                     result = writer.write(batch);
@@ -160,45 +411,46 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<Ingest
                 }
                 Message::Batch(_) => {}
                 Message::Done(outcome) => {
-                    let object = &objects[outcome.object];
-                    progress.object_done(object.size, outcome.written);
-                    account(&mut report, object, outcome);
+                    if outcome.object.kind.has_events() {
+                        progress.object_done(outcome.object.listed.size, outcome.written);
+                    }
+                    manifest.push(account(&mut report, run_id, *outcome));
                 }
             }
         }
         result
     });
     write_result?;
-    // Workers finish in any order; the report does not.
+    // Objects finish in any order; the report and manifest do not.
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     report
         .rejections
         .sort_by(|a, b| (&a.location, a.index).cmp(&(&b.location, b.index)));
+    manifest.sort_by(|a, b| a.location.cmp(&b.location));
     report.files = writer.finish()?;
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
-    report.elapsed = started.elapsed();
-    save_report(&lake, &report)?;
-    Ok(report)
+    Ok((report, manifest))
 }
 
 fn worker(
-    objects: &[SourceObject],
-    next: &AtomicUsize,
+    rx: &Mutex<async_mpsc::Receiver<FetchResult>>,
     stop: &AtomicBool,
     limit: u64,
     tx: &mpsc::SyncSender<Message>,
 ) {
     let mut builder = EventBuilder::new();
     loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= objects.len() || stop.load(Ordering::Relaxed) {
+        // The lock is held only while waiting: whichever worker is idle takes the next object.
+        let next = rx.lock().expect("no panics holding it").blocking_recv();
+        let Some((object, fetched)) = next else { break };
+        if stop.load(Ordering::Relaxed) {
             break;
         }
-        let outcome = read_object(i, &objects[i], limit, &mut builder);
+        let outcome = read_object(object, fetched, limit, &mut builder);
         if builder.len() >= BATCH_ROWS && tx.send(Message::Batch(builder.finish())).is_err() {
             return;
         }
-        if tx.send(Message::Done(outcome)).is_err() {
+        if tx.send(Message::Done(Box::new(outcome))).is_err() {
             return;
         }
     }
@@ -209,33 +461,33 @@ fn worker(
 }
 
 fn read_object(
-    index: usize,
-    object: &SourceObject,
+    object: SourceObject,
+    fetched: Result<Fetched>,
     limit: u64,
     builder: &mut EventBuilder,
 ) -> ObjectOutcome {
     let mut outcome = ObjectOutcome {
-        object: index,
+        object,
+        fetched: Fetched::default(),
         decompressed: 0,
         records: 0,
         written: 0,
         rejected: Vec::new(),
         error: None,
     };
-    if !object.kind.has_events() {
-        return outcome;
-    }
-    let location = &object.location;
-    let bytes = match std::fs::read(&object.path) {
-        Ok(bytes) => bytes,
-        Err(source) => {
-            outcome.error = Some(Error::Read {
-                location: location.clone(),
-                source,
-            });
+    let mut fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(e) => {
+            outcome.error = Some(e);
             return outcome;
         }
     };
+    let bytes = std::mem::take(&mut fetched.bytes);
+    outcome.fetched = fetched;
+    if !outcome.object.kind.has_events() {
+        return outcome;
+    }
+    let location = &outcome.object.location;
     let named_gz = location.to_ascii_lowercase().ends_with(".gz");
     let decompressed = match decompress::decompress(location, &bytes, named_gz, limit) {
         Ok(d) => d,
@@ -248,17 +500,15 @@ fn read_object(
     outcome.decompressed = decompressed.text.len() as u64;
     let mut scratch = Scratch::new();
     let (mut written, mut rejected) = (0u64, Vec::new());
+    let context = &outcome.object.context;
     let walked = json::for_each_record(&decompressed.text, &mut |i, raw| match builder
-        .decode_record(raw, i, location, &object.key, &mut scratch)
+        .decode_record(raw, i, location, context, &mut scratch)
     {
         Ok(()) => written += 1,
         Err(r) => rejected.push(r),
     });
-    outcome.records = written + rejected.len() as u64;
-    outcome.written = written;
-    outcome.rejected = rejected;
     // A broken gzip stream explains the JSON error that follows it.
-    outcome.error = decompressed.error.or(match walked {
+    let error = decompressed.error.or(match walked {
         Ok(_) => None,
         Err(json::RecordsError::Json { error, records }) => Some(Error::Json {
             location: location.clone(),
@@ -272,19 +522,33 @@ fn read_object(
             location: location.clone(),
         }),
     });
+    outcome.records = written + rejected.len() as u64;
+    outcome.written = written;
+    outcome.rejected = rejected;
+    outcome.error = error;
     outcome
 }
 
-fn account(report: &mut IngestReport, object: &SourceObject, outcome: ObjectOutcome) {
+fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> ManifestEntry {
+    let ObjectOutcome {
+        object,
+        fetched,
+        decompressed,
+        records,
+        written,
+        rejected,
+        error,
+    } = outcome;
     report.count_kind(object.kind);
     if object.kind.has_events() {
-        report.bytes_read += object.size;
-        report.bytes_decompressed += outcome.decompressed;
+        report.bytes_read += object.listed.size;
+        report.bytes_decompressed += decompressed;
     }
-    report.records_read += outcome.records;
-    report.events_written += outcome.written;
-    report.records_rejected += outcome.rejected.len() as u64;
-    for r in outcome.rejected {
+    report.records_read += records;
+    report.events_written += written;
+    report.records_rejected += rejected.len() as u64;
+    let rejected_count = rejected.len() as u64;
+    for r in rejected {
         report.rejections.push(RecordRejection {
             location: object.location.clone(),
             index: r.index as u64,
@@ -292,39 +556,76 @@ fn account(report: &mut IngestReport, object: &SourceObject, outcome: ObjectOutc
             raw: r.raw,
         });
     }
-    match outcome.error {
+    let error_text = error.as_ref().map(ToString::to_string);
+    match error {
         Some(error) => report.failures.push(ObjectFailure {
             location: object.location.clone(),
             reason: error.to_string(),
-            records_recovered: outcome.records,
+            records_recovered: records,
         }),
         None if object.kind.has_events() => report.objects_read += 1,
         None => {}
     }
+    let metadata = (!fetched.metadata.is_empty()).then(|| {
+        serde_json::to_string(&fetched.metadata.iter().collect::<BTreeMap<_, _>>())
+            .expect("strings serialise")
+    });
+    ManifestEntry {
+        run: run_id.to_owned(),
+        location: object.location,
+        kind: serde_json::to_value(object.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        size: object.listed.size,
+        etag: fetched.etag.or(object.listed.etag),
+        version_id: fetched.version,
+        last_modified: fetched
+            .modified
+            .or(object.listed.modified)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        metadata,
+        records,
+        written,
+        rejected: rejected_count,
+        error: error_text,
+    }
 }
 
-/// A fingerprint of what is under `inputs`: every object's location, size and
-/// modification time. Equal fingerprints mean an unchanged archive.
-pub fn archive_fingerprint(inputs: &[PathBuf]) -> String {
+/// A fingerprint of what is in `archive`: every object's key, size,
+/// modification time and ETag. Equal fingerprints mean an unchanged archive.
+pub async fn archive_fingerprint(archive: &dyn Archive) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let (objects, errors) = list_local(inputs);
-    let mut hash = Sha256::new();
-    for o in &objects {
-        let modified = o
-            .modified
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .unwrap_or_default();
-        hash.update(format!(
-            "{}\0{}\0{}\n",
-            o.location,
-            o.size,
-            modified.as_nanos()
-        ));
-    }
-    for e in &errors {
-        hash.update(format!("error {e}\n"));
-    }
-    hex(&hash.finalize())
+    let (tx, mut rx) = async_mpsc::channel::<source::Entry>(LISTED_QUEUE);
+    let everything = Selection::default();
+    let walk = source::walk(archive, &everything, tx);
+    let hash = async {
+        let mut lines = Vec::new();
+        while let Some(entry) = rx.recv().await {
+            let o = match entry {
+                Ok(o) => o,
+                Err(e) => {
+                    lines.push(format!("unreadable {e}\n"));
+                    continue;
+                }
+            };
+            let modified = o.modified.map(|t| t.timestamp_nanos_opt().unwrap_or(0));
+            lines.push(format!(
+                "{}\0{}\0{modified:?}\0{:?}\n",
+                o.key, o.size, o.etag
+            ));
+        }
+        // Listings may come in any order; the fingerprint may not.
+        lines.sort();
+        let mut hash = Sha256::new();
+        for line in lines {
+            hash.update(line);
+        }
+        hex(&hash.finalize())
+    };
+    let (walked, fingerprint) = tokio::join!(walk, hash);
+    walked?;
+    Ok(fingerprint)
 }
 
 /// Lower-case hex of `bytes`.
@@ -335,13 +636,6 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
-}
-
-fn error_location(error: &Error) -> String {
-    match error {
-        Error::Read { location, .. } => location.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A run id that sorts by start time and differs between concurrent runs.
@@ -356,15 +650,4 @@ fn run_id() -> String {
         "{stamp}-{:08x}",
         (now.subsec_nanos() ^ std::process::id().rotate_left(16))
     )
-}
-
-fn save_report(lake: &Lake, report: &IngestReport) -> Result<()> {
-    let dir = lake.runs_dir();
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let path = dir.join(format!("{}.json", report.run_id));
-    let text = serde_json::to_string_pretty(report).expect("reports serialise");
-    std::fs::write(&path, text).map_err(|source| Error::Write { path, source })
 }

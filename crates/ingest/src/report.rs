@@ -47,6 +47,12 @@ pub struct IngestReport {
     pub digest_objects: u64,
     /// Objects skipped by key: not `.json`/`.json.gz`, or another service's folder.
     pub objects_skipped: u64,
+    /// Objects listed but outside the selection (`--account`, `--region`, `--start`, `--end`).
+    pub objects_excluded: u64,
+    /// Archives where a selection was given but no `AWSLogs/` layout was found.
+    pub no_layout: Vec<String>,
+    /// Why the run stopped early, when it did (refused credentials, missing bucket).
+    pub aborted: Option<String>,
     /// Records found in `Records` arrays.
     pub records_read: u64,
     /// Rows written to the lake.
@@ -77,7 +83,7 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 impl IngestReport {
     /// Whether everything listed was read and every record written.
     pub fn is_clean(&self) -> bool {
-        self.failures.is_empty() && self.rejections.is_empty()
+        self.failures.is_empty() && self.rejections.is_empty() && self.aborted.is_none()
     }
 
     pub(crate) fn count_kind(&mut self, kind: ObjectKind) {
@@ -98,14 +104,24 @@ impl fmt::Display for IngestReport {
         writeln!(f, "ingest run {}", self.run_id)?;
         writeln!(
             f,
-            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} failed",
+            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} not selected, {} failed",
             self.objects_listed,
             self.objects_read,
             self.insight_objects,
             self.digest_objects,
             self.objects_skipped,
+            self.objects_excluded,
             self.failures.len()
         )?;
+        for archive in &self.no_layout {
+            writeln!(
+                f,
+                "  warning: {archive}: no AWSLogs/ folder found, so --account/--region/--start/--end selected nothing there"
+            )?;
+        }
+        if let Some(reason) = &self.aborted {
+            writeln!(f, "  STOPPED EARLY: {reason}")?;
+        }
         writeln!(
             f,
             "  records: {} read = {} written + {} rejected",

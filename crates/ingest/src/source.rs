@@ -1,13 +1,24 @@
 //! Finding objects in an archive and classifying them by key before reading.
 //!
 //! The trail layout is
-//! `[prefix/]AWSLogs/[o-org/]<account>/<CloudTrail|CloudTrail-Insight|CloudTrail-Digest>/<region>/YYYY/MM/DD/<file>`;
-//! folders of `.json.gz` / `.json` files outside it are read as log files too.
+//! `[prefix/]AWSLogs/[o-org/]<account>/<CloudTrail|CloudTrail-Insight|CloudTrail-Digest>/<region>/YYYY/MM/DD/<file>`
+//! (Control Tower adds `o-org/` before `AWSLogs/` too); folders of `.json.gz`
+//! / `.json` files outside it are read as log files.
+//!
+//! An [`Archive`] is a local folder or an S3 prefix. Both are reached through
+//! the same three calls (list one folder level, list a whole tree, read one
+//! object), so a [`Selection`] prunes local and S3 listings alike.
 
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use ctlake_store::object_store::path::Path as StorePath;
+use ctlake_store::object_store::{Attribute, ObjectStore, ObjectStoreExt};
+use futures::StreamExt;
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use crate::Error;
 use crate::decode::KeyContext;
@@ -33,30 +44,65 @@ impl ObjectKind {
     pub fn has_events(self) -> bool {
         matches!(self, Self::Log | Self::Insight)
     }
+
+    /// Whether ingest reads the object at all: events, or a digest whose
+    /// object metadata (the signature) goes into the manifest.
+    pub fn is_fetched(self) -> bool {
+        matches!(self, Self::Log | Self::Insight | Self::Digest)
+    }
 }
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The key in its store: an S3 key, or an absolute local path.
+    pub key: String,
+    /// Size in bytes as listed.
+    pub size: u64,
+    /// Last modification time as listed.
+    pub modified: Option<DateTime<Utc>>,
+    /// Entity tag as listed (S3 only).
+    pub etag: Option<String>,
+}
+
+/// What a listing yields: an object, or an entry that could not be listed
+/// (a local folder without permission), which is reported and skipped.
+pub type Entry = Result<Listed, Error>;
 
 /// One object to ingest.
 #[derive(Debug, Clone)]
 pub struct SourceObject {
-    /// Where the object is, as rows cite it: an absolute path.
+    /// Where the object is, as rows cite it: an absolute path or `s3://bucket/key`.
     pub location: String,
-    /// Local path.
-    pub path: PathBuf,
-    /// Size in bytes as listed.
-    pub size: u64,
-    /// Last modification time as listed.
-    pub modified: Option<SystemTime>,
+    /// What the listing said about it.
+    pub listed: Listed,
     /// What the key says the object is.
     pub kind: ObjectKind,
-    /// Account and region folders of the key.
-    pub key: KeyContext,
+    /// Account, region and day folders of the key.
+    pub context: KeyContext,
+    /// Which input archive it is in.
+    pub(crate) archive: usize,
+}
+
+/// An object's bytes and what the store said about them.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// The object as stored (compressed).
+    pub bytes: Vec<u8>,
+    /// Entity tag of the version read.
+    pub etag: Option<String>,
+    /// Version id, when the bucket is versioned.
+    pub version: Option<String>,
+    /// Last modification time of the version read.
+    pub modified: Option<DateTime<Utc>>,
+    /// User metadata (`x-amz-meta-*`), names without the prefix.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// Classifies an object by its key (a path with `/` separators).
 pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
     let name = key.rsplit('/').next().unwrap_or(key);
-    let lower = name.to_ascii_lowercase();
-    if ![".json.gz", ".json"].iter().any(|ext| lower.ends_with(ext)) {
+    if !is_json_name(name) {
         return (ObjectKind::NotJson, KeyContext::default());
     }
     let parts: Vec<&str> = key.split('/').collect();
@@ -70,17 +116,13 @@ pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
         };
         return (kind, KeyContext::default());
     };
-    let mut rest = &parts[at + 1..];
-    if rest.first().is_some_and(|p| p.starts_with("o-")) && rest.len() > 2 {
-        rest = &rest[1..];
-    }
-    // The file itself is the last part: folders are everything before it.
-    let folders = &rest[..rest.len().saturating_sub(1)];
+    let rest = layout_folders(&parts[at + 1..parts.len() - 1]);
     let key_ctx = KeyContext {
-        account: folders.first().map(|s| (*s).to_owned()),
-        region: folders.get(2).map(|s| (*s).to_owned()),
+        account: rest.first().map(|s| (*s).to_owned()),
+        region: rest.get(2).map(|s| (*s).to_owned()),
+        day: folder_day(rest.get(3..6).unwrap_or_default()),
     };
-    let kind = match folders.get(1).copied() {
+    let kind = match rest.get(1).copied() {
         Some("CloudTrail") | None => ObjectKind::Log,
         Some("CloudTrail-Insight") => ObjectKind::Insight,
         Some("CloudTrail-Digest") => ObjectKind::Digest,
@@ -89,69 +131,619 @@ pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
     (kind, key_ctx)
 }
 
-/// Lists every object under `inputs` (files or folders), sorted by location.
-/// Folders that cannot be read are returned as errors; the listing goes on.
-pub fn list_local(inputs: &[PathBuf]) -> (Vec<SourceObject>, Vec<Error>) {
-    let mut objects = Vec::new();
-    let mut errors = Vec::new();
-    for input in inputs {
-        let root = match std::path::absolute(input) {
-            Ok(root) => root,
-            Err(source) => {
-                errors.push(Error::Read {
-                    location: input.display().to_string(),
-                    source,
-                });
-                continue;
-            }
-        };
-        for entry in walkdir::WalkDir::new(&root)
-            .follow_links(true)
-            .sort_by_file_name()
+/// Whether a key or file name ends in `.json` or `.json.gz`, in any case.
+fn is_json_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".json.gz", ".json"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// The folders after `AWSLogs/`, without the organization id folder.
+fn layout_folders<'a, 'b>(folders: &'a [&'b str]) -> &'a [&'b str] {
+    match folders.first() {
+        Some(first) if first.starts_with("o-") => &folders[1..],
+        _ => folders,
+    }
+}
+
+fn folder_day(parts: &[&str]) -> Option<NaiveDate> {
+    let [y, m, d] = parts else { return None };
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Which part of a trail archive to ingest. Empty selects everything.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Account ids; empty for all.
+    pub accounts: Vec<String>,
+    /// Regions; empty for all.
+    pub regions: Vec<String>,
+    /// First day folder to read.
+    pub first_day: Option<NaiveDate>,
+    /// Last day folder to read: the day after `--end`, because CloudTrail
+    /// files events by delivery time, minutes after they happen.
+    pub last_day: Option<NaiveDate>,
+}
+
+impl Selection {
+    /// Whether anything is selected at all.
+    pub fn is_all(&self) -> bool {
+        self.accounts.is_empty()
+            && self.regions.is_empty()
+            && self.first_day.is_none()
+            && self.last_day.is_none()
+    }
+
+    /// Sets the window from `--start` / `--end` values: dates (`2024-03-10`)
+    /// or RFC 3339 times, compared in UTC.
+    pub fn with_window(mut self, start: Option<&str>, end: Option<&str>) -> Result<Self, String> {
+        self.first_day = start.map(day_of).transpose()?;
+        self.last_day = end
+            .map(day_of)
+            .transpose()?
+            .map(|d| d.succ_opt().unwrap_or(d));
+        if let (Some(first), Some(last)) = (self.first_day, self.last_day)
+            && first >= last
         {
-            match entry {
-                Ok(entry) if entry.file_type().is_file() => {
-                    let explicit = entry.depth() == 0;
-                    match entry.metadata() {
-                        Ok(meta) => objects.push(object(entry.path(), &meta, explicit)),
-                        Err(e) => errors.push(walk_error(entry.path(), e)),
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let path = e.path().unwrap_or(&root).to_owned();
-                    errors.push(walk_error(&path, e));
-                }
-            }
+            return Err(format!("--start {first} is after --end"));
+        }
+        Ok(self)
+    }
+
+    fn admits_day(&self, day: NaiveDate) -> bool {
+        self.first_day.is_none_or(|f| day >= f) && self.last_day.is_none_or(|l| day <= l)
+    }
+
+    fn admits_range(&self, first: NaiveDate, last: NaiveDate) -> bool {
+        self.first_day.is_none_or(|f| last >= f) && self.last_day.is_none_or(|l| first <= l)
+    }
+
+    fn admits_account(&self, account: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.iter().any(|a| a == account)
+    }
+
+    fn admits_region(&self, region: &str) -> bool {
+        self.regions.is_empty() || self.regions.iter().any(|r| r == region)
+    }
+
+    /// Whether an object with this key context is selected.
+    pub fn admits(&self, context: &KeyContext) -> bool {
+        if self.is_all() {
+            return true;
+        }
+        let (Some(account), Some(region), Some(day)) =
+            (&context.account, &context.region, context.day)
+        else {
+            // Outside the trail layout nothing says which account or day it is.
+            return false;
+        };
+        self.admits_account(account) && self.admits_region(region) && self.admits_day(day)
+    }
+}
+
+fn day_of(text: &str) -> Result<NaiveDate, String> {
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day);
+    }
+    crate::time::parse_nanos(text)
+        .map(|nanos| DateTime::from_timestamp_nanos(nanos).date_naive())
+        .ok_or_else(|| format!("{text:?} is neither a date (2024-03-10) nor an RFC 3339 time"))
+}
+
+/// Folder levels walked without finding `AWSLogs/` before giving up: custom
+/// trail prefixes are a few levels deep, a bucket of other data is not walked.
+const SEARCH_DEPTH: usize = 4;
+
+/// Where objects are read from: a local file or folder, or an S3 prefix.
+#[async_trait::async_trait]
+pub trait Archive: Send + Sync {
+    /// The archive as the user named it.
+    fn name(&self) -> String;
+    /// The key prefix of the archive's root, with `/` separators and no
+    /// trailing `/`.
+    fn root(&self) -> &str;
+    /// The location rows cite for `key`.
+    fn location(&self, key: &str) -> String;
+    /// The folders and objects directly in the folder `dir` (a key prefix
+    /// ending in `/`, or empty for a bucket's root).
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error>;
+    /// Sends every object under `dir`; an `Err` returned ends the listing,
+    /// an `Err` sent reports one entry and the listing goes on.
+    async fn list_tree(&self, dir: &str, tx: &mpsc::Sender<Entry>) -> Result<(), Error>;
+    /// The object itself when the archive names one file, not a folder.
+    async fn single(&self) -> Result<Option<Listed>, Error>;
+    /// Reads one object.
+    async fn fetch(&self, object: &Listed) -> Result<Fetched, Error>;
+}
+
+/// A local file or folder.
+#[derive(Debug)]
+pub struct LocalArchive {
+    root: String,
+}
+
+impl LocalArchive {
+    /// The archive at `path` (made absolute).
+    pub fn new(path: &std::path::Path) -> Result<Self, Error> {
+        let root = std::path::absolute(path).map_err(|source| Error::Read {
+            location: path.display().to_string(),
+            source,
+        })?;
+        let root = root.to_string_lossy().replace('\\', "/");
+        let root = if root.len() > 1 {
+            root.trim_end_matches('/').to_owned()
+        } else {
+            root
+        };
+        Ok(Self { root })
+    }
+
+    fn listed(path: &std::path::Path, meta: &std::fs::Metadata) -> Listed {
+        Listed {
+            key: path.to_string_lossy().replace('\\', "/"),
+            size: meta.len(),
+            modified: meta.modified().ok().map(DateTime::<Utc>::from),
+            etag: None,
         }
     }
-    objects.sort_by(|a, b| a.location.cmp(&b.location));
-    objects.dedup_by(|a, b| a.location == b.location);
-    (objects, errors)
 }
 
-fn walk_error(path: &Path, e: impl Into<std::io::Error>) -> Error {
+fn io_error(path: &std::path::Path, source: impl Into<std::io::Error>) -> Error {
     Error::Read {
         location: path.display().to_string(),
-        source: e.into(),
+        source: source.into(),
     }
 }
 
-fn object(path: &Path, meta: &std::fs::Metadata, explicit: bool) -> SourceObject {
-    let location = path.display().to_string();
-    let key = path.to_string_lossy().replace('\\', "/");
-    let (mut kind, key_ctx) = classify(&key);
-    // A file named on the command line is read whatever its name.
-    if explicit && kind == ObjectKind::NotJson {
-        kind = ObjectKind::Log;
+#[async_trait::async_trait]
+impl Archive for LocalArchive {
+    fn name(&self) -> String {
+        self.root.clone()
     }
-    SourceObject {
-        location,
-        path: path.to_owned(),
-        size: meta.len(),
-        modified: meta.modified().ok(),
-        kind,
-        key: key_ctx,
+
+    fn root(&self) -> &str {
+        &self.root
+    }
+
+    fn location(&self, key: &str) -> String {
+        key.to_owned()
+    }
+
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error> {
+        let dir = PathBuf::from(dir);
+        tokio::task::spawn_blocking(move || {
+            let mut dirs = Vec::new();
+            let mut files = Vec::new();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((dirs, files)),
+                Err(e) => return Err(io_error(&dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&dir, e))?;
+                let path = entry.path();
+                let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
+                if meta.is_dir() {
+                    dirs.push(format!("{}/", path.to_string_lossy().replace('\\', "/")));
+                } else if meta.is_file() {
+                    files.push(Self::listed(&path, &meta));
+                }
+            }
+            dirs.sort();
+            files.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok((dirs, files))
+        })
+        .await
+        .expect("listing thread does not panic")
+    }
+
+    async fn list_tree(&self, dir: &str, tx: &mpsc::Sender<Entry>) -> Result<(), Error> {
+        let dir = PathBuf::from(dir);
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            for entry in walkdir::WalkDir::new(&dir)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() => {
+                        let meta = match entry.metadata() {
+                            Ok(meta) => meta,
+                            Err(e) => {
+                                let _ = tx.blocking_send(Err(io_error(entry.path(), e)));
+                                continue;
+                            }
+                        };
+                        if tx
+                            .blocking_send(Ok(Self::listed(entry.path(), &meta)))
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e)
+                        if e.io_error().map(std::io::Error::kind)
+                            == Some(std::io::ErrorKind::NotFound)
+                            && e.depth() == 0 => {}
+                    Err(e) => {
+                        let path = e.path().unwrap_or(&dir).to_owned();
+                        if tx.blocking_send(Err(io_error(&path, e))).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+        .expect("listing thread does not panic")
+    }
+
+    async fn single(&self) -> Result<Option<Listed>, Error> {
+        let path = PathBuf::from(&self.root);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) if meta.is_file() => Ok(Some(Self::listed(&path, &meta))),
+            Ok(_) => Ok(None),
+            Err(e) => Err(io_error(&path, e)),
+        }
+    }
+
+    async fn fetch(&self, object: &Listed) -> Result<Fetched, Error> {
+        let bytes = tokio::fs::read(&object.key)
+            .await
+            .map_err(|source| Error::Read {
+                location: object.key.clone(),
+                source,
+            })?;
+        Ok(Fetched {
+            bytes,
+            modified: object.modified,
+            ..Fetched::default()
+        })
+    }
+}
+
+/// An S3 prefix. Only `ListObjectsV2` and `GetObject` are ever sent to it.
+#[derive(Debug)]
+pub struct S3Archive {
+    bucket: String,
+    prefix: String,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl S3Archive {
+    /// The archive under `prefix` in `bucket`, read through `store`.
+    pub fn new(bucket: String, prefix: String, store: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            bucket,
+            prefix,
+            store,
+        }
+    }
+
+    fn error(&self, key: &str, source: ctlake_store::object_store::Error) -> Error {
+        Error::Store {
+            location: format!("s3://{}/{key}", self.bucket),
+            fatal: is_fatal(&source),
+            source,
+        }
+    }
+}
+
+/// Whether a store error condemns the whole run rather than one object:
+/// the credentials are bad or the bucket is not there, so every other
+/// request will fail the same way.
+fn is_fatal(error: &ctlake_store::object_store::Error) -> bool {
+    use ctlake_store::object_store::Error as E;
+    let text = error.to_string();
+    matches!(error, E::Unauthenticated { .. })
+        || [
+            "NoSuchBucket",
+            "InvalidAccessKeyId",
+            "ExpiredToken",
+            "InvalidToken",
+            "SignatureDoesNotMatch",
+            "TokenRefreshRequired",
+            "no usable AWS credentials",
+        ]
+        .iter()
+        .any(|code| text.contains(code))
+}
+
+fn store_path(key: &str) -> StorePath {
+    StorePath::parse(key).unwrap_or_else(|_| StorePath::from(key))
+}
+
+#[async_trait::async_trait]
+impl Archive for S3Archive {
+    fn name(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    fn root(&self) -> &str {
+        &self.prefix
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error> {
+        let prefix = dir.trim_end_matches('/');
+        let path = (!prefix.is_empty()).then(|| store_path(prefix));
+        let listing = self
+            .store
+            .list_with_delimiter(path.as_ref())
+            .await
+            .map_err(|e| self.error(dir, e))?;
+        let dirs = listing
+            .common_prefixes
+            .iter()
+            .map(|p| format!("{p}/"))
+            .collect();
+        let files = listing.objects.into_iter().map(listed).collect();
+        Ok((dirs, files))
+    }
+
+    async fn list_tree(&self, dir: &str, tx: &mpsc::Sender<Entry>) -> Result<(), Error> {
+        let prefix = dir.trim_end_matches('/');
+        let path = (!prefix.is_empty()).then(|| store_path(prefix));
+        let mut stream = self.store.list(path.as_ref());
+        while let Some(meta) = stream.next().await {
+            let meta = meta.map_err(|e| self.error(dir, e))?;
+            if tx.send(Ok(listed(meta))).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn single(&self) -> Result<Option<Listed>, Error> {
+        if !is_json_name(&self.prefix) {
+            return Ok(None);
+        }
+        // Named like a log file: find it in its folder's listing (no HEAD:
+        // only list and get ever reach the evidence).
+        let (_, files) = self.list_dir(&parent_dir(&self.prefix)).await?;
+        Ok(files.into_iter().find(|f| f.key == self.prefix))
+    }
+
+    async fn fetch(&self, object: &Listed) -> Result<Fetched, Error> {
+        let result = self
+            .store
+            .get(&store_path(&object.key))
+            .await
+            .map_err(|e| self.error(&object.key, e))?;
+        let metadata = result
+            .attributes
+            .iter()
+            .filter_map(|(k, v)| match k {
+                Attribute::Metadata(name) => Some((name.to_string(), v.to_string())),
+                _ => None,
+            })
+            .collect();
+        let etag = result.meta.e_tag.clone();
+        let version = result.meta.version.clone();
+        let modified = Some(result.meta.last_modified);
+        let bytes = result
+            .bytes()
+            .await
+            .map_err(|e| self.error(&object.key, e))?;
+        Ok(Fetched {
+            bytes: bytes.into(),
+            etag,
+            version,
+            modified,
+            metadata,
+        })
+    }
+}
+
+fn listed(meta: ctlake_store::object_store::ObjectMeta) -> Listed {
+    Listed {
+        key: meta.location.to_string(),
+        size: meta.size,
+        modified: Some(meta.last_modified),
+        etag: meta.e_tag,
+    }
+}
+
+/// What the walk over one archive found besides the objects it sent.
+#[derive(Debug, Default)]
+pub(crate) struct WalkSummary {
+    /// Folder prefixes listed as whole trees, for the report.
+    pub(crate) prefixes: Vec<String>,
+    /// Whether a selection was given but no `AWSLogs/` folder was found.
+    pub(crate) no_layout: bool,
+}
+
+/// Sends every object of `archive` that `selection` may admit. With a
+/// selection, only the matching trail-layout folders are listed: discovery
+/// levels (`AWSLogs/`, organization, service, region, year, month) one level
+/// at a time, and each selected day folder as a tree.
+pub(crate) async fn walk(
+    archive: &dyn Archive,
+    selection: &Selection,
+    tx: mpsc::Sender<Entry>,
+) -> Result<WalkSummary, Error> {
+    // Owned, so the receiver sees the end of the listing when the walk ends.
+    let tx = &tx;
+    let root = archive.root();
+    let start = if root.is_empty() || root == "/" {
+        root.to_owned()
+    } else {
+        format!("{root}/")
+    };
+    let mut summary = WalkSummary::default();
+    if let Some(file) = archive.single().await? {
+        let _ = tx.send(Ok(file)).await;
+        return Ok(summary);
+    }
+    if selection.is_all() {
+        summary.prefixes.push(start.clone());
+        archive.list_tree(&start, tx).await?;
+        return Ok(summary);
+    }
+    let mut trees = Vec::new();
+    discover(archive, selection, start, 0, &mut trees, tx).await?;
+    summary.no_layout = trees.is_empty();
+    // Day folders are independent: list several at once.
+    let mut listings = futures::stream::iter(trees.clone())
+        .map(|dir| async move { archive.list_tree(&dir, tx).await })
+        .buffer_unordered(8);
+    while let Some(listed) = listings.next().await {
+        listed?;
+    }
+    summary.prefixes = trees;
+    Ok(summary)
+}
+
+fn parent_dir(key: &str) -> String {
+    key.rfind('/')
+        .map_or_else(String::new, |i| key[..=i].to_owned())
+}
+
+/// The last segment of a folder prefix.
+fn leaf(dir: &str) -> &str {
+    dir.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
+/// Finds the folders to list as trees, following the trail layout down from
+/// `dir`. Objects met on the way (outside day folders) are sent too, so the
+/// selection filter can count them as not selected.
+fn discover<'a>(
+    archive: &'a dyn Archive,
+    selection: &'a Selection,
+    dir: String,
+    depth: usize,
+    trees: &'a mut Vec<String>,
+    tx: &'a mpsc::Sender<Entry>,
+) -> futures::future::BoxFuture<'a, Result<(), Error>> {
+    Box::pin(async move {
+        let segments: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+        let Some(at) = segments.iter().rposition(|s| *s == "AWSLogs") else {
+            if depth >= SEARCH_DEPTH {
+                return Ok(());
+            }
+            let (dirs, files) = archive.list_dir(&dir).await?;
+            send_all(files, tx).await;
+            for sub in dirs {
+                discover(archive, selection, sub, depth + 1, trees, tx).await?;
+            }
+            return Ok(());
+        };
+        let after = &segments[at + 1..];
+        let in_org = after.first().is_some_and(|s| s.starts_with("o-"));
+        let rest = layout_folders(after);
+        match rest.len() {
+            // AWSLogs/ (accounts and organization folders) or AWSLogs/o-id/.
+            0 if in_org && !selection.accounts.is_empty() => {
+                for account in &selection.accounts {
+                    let sub = format!("{dir}{account}/");
+                    discover(archive, selection, sub, depth, trees, tx).await?;
+                }
+            }
+            0 => {
+                let (dirs, files) = archive.list_dir(&dir).await?;
+                send_all(files, tx).await;
+                for sub in dirs {
+                    let name = leaf(&sub);
+                    let org = !in_org && name.starts_with("o-");
+                    if org || selection.admits_account(name) {
+                        discover(archive, selection, sub, depth, trees, tx).await?;
+                    }
+                }
+            }
+            // <account>/: only the three CloudTrail folders, never other services.
+            1 => {
+                for service in ["CloudTrail", "CloudTrail-Insight", "CloudTrail-Digest"] {
+                    let sub = format!("{dir}{service}/");
+                    discover(archive, selection, sub, depth, trees, tx).await?;
+                }
+            }
+            2 if !selection.regions.is_empty() => {
+                for region in &selection.regions {
+                    let sub = format!("{dir}{region}/");
+                    discover(archive, selection, sub, depth, trees, tx).await?;
+                }
+            }
+            3 if selection.first_day.is_some() && selection.last_day.is_some() => {
+                let (Some(first), Some(last)) = (selection.first_day, selection.last_day) else {
+                    unreachable!("checked by the guard")
+                };
+                let mut day = first;
+                while day <= last {
+                    trees.push(format!(
+                        "{dir}{:04}/{:02}/{:02}/",
+                        day.year(),
+                        day.month(),
+                        day.day()
+                    ));
+                    day = day.succ_opt().unwrap_or(last + chrono::Days::new(1));
+                }
+            }
+            // Service (all regions), region (years), year (months), month (days).
+            2..=5 => {
+                let (dirs, files) = archive.list_dir(&dir).await?;
+                send_all(files, tx).await;
+                for sub in dirs {
+                    if folder_admitted(selection, rest, leaf(&sub)) {
+                        if rest.len() == 5 {
+                            trees.push(sub);
+                        } else {
+                            discover(archive, selection, sub, depth, trees, tx).await?;
+                        }
+                    }
+                }
+            }
+            // Inside a day folder already: the rest is one tree.
+            _ => trees.push(dir),
+        }
+        Ok(())
+    })
+}
+
+/// Whether the folder `name` under the layout position `rest` can hold
+/// selected objects.
+fn folder_admitted(selection: &Selection, rest: &[&str], name: &str) -> bool {
+    let number = |s: &str| s.parse::<u32>().ok();
+    match rest.len() {
+        2 => selection.admits_region(name),
+        3 => number(name).is_some_and(|y| {
+            let y = y as i32;
+            match (
+                NaiveDate::from_ymd_opt(y, 1, 1),
+                NaiveDate::from_ymd_opt(y, 12, 31),
+            ) {
+                (Some(first), Some(last)) => selection.admits_range(first, last),
+                _ => false,
+            }
+        }),
+        4 => match (rest[3].parse::<i32>().ok(), number(name)) {
+            (Some(y), Some(m)) => {
+                let first = NaiveDate::from_ymd_opt(y, m, 1);
+                let last = first.and_then(|f| f.checked_add_months(chrono::Months::new(1)));
+                match (first, last.and_then(|l| l.pred_opt())) {
+                    (Some(first), Some(last)) => selection.admits_range(first, last),
+                    _ => false,
+                }
+            }
+            _ => false,
+        },
+        5 => folder_day(&[rest[3], rest[4], name]).is_some_and(|d| selection.admits_day(d)),
+        _ => true,
+    }
+}
+
+async fn send_all(files: Vec<Listed>, tx: &mpsc::Sender<Entry>) {
+    for file in files {
+        if tx.send(Ok(file)).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -167,6 +759,7 @@ mod tests {
         assert_eq!(kind, ObjectKind::Log);
         assert_eq!(ctx.account.as_deref(), Some("111122223333"));
         assert_eq!(ctx.region.as_deref(), Some("us-east-1"));
+        assert_eq!(ctx.day, NaiveDate::from_ymd_opt(2024, 3, 10));
     }
 
     #[test]
@@ -205,5 +798,41 @@ mod tests {
             ObjectKind::Digest
         );
         assert_eq!(classify("loose/events.json").0, ObjectKind::Log);
+    }
+
+    #[test]
+    fn window_includes_the_day_after_the_end() {
+        let s = Selection::default()
+            .with_window(Some("2024-03-10T05:00:00Z"), Some("2024-03-11"))
+            .unwrap();
+        assert_eq!(s.first_day, NaiveDate::from_ymd_opt(2024, 3, 10));
+        assert_eq!(s.last_day, NaiveDate::from_ymd_opt(2024, 3, 12));
+        assert!(
+            Selection::default()
+                .with_window(Some("2024-03-12"), Some("2024-03-10"))
+                .is_err()
+        );
+        assert!(
+            Selection::default()
+                .with_window(Some("yesterday"), None)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn folders_outside_the_window_are_not_walked() {
+        let s = Selection::default()
+            .with_window(Some("2024-02-28"), Some("2024-03-01"))
+            .unwrap();
+        let rest = ["1", "CloudTrail", "r"];
+        assert!(folder_admitted(&s, &rest, "2024"));
+        assert!(!folder_admitted(&s, &rest, "2023"));
+        let rest = ["1", "CloudTrail", "r", "2024"];
+        assert!(folder_admitted(&s, &rest, "02"));
+        assert!(folder_admitted(&s, &rest, "03"));
+        assert!(!folder_admitted(&s, &rest, "04"));
+        let rest = ["1", "CloudTrail", "r", "2024", "03"];
+        assert!(folder_admitted(&s, &rest, "02"));
+        assert!(!folder_admitted(&s, &rest, "03"));
     }
 }

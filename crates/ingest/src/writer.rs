@@ -2,17 +2,17 @@
 //!
 //! A batch is sorted by partition and event time with Arrow kernels, cut into
 //! one slice per partition, and each slice appended to that partition's open
-//! file. Files are written under a hidden temporary name and renamed into
-//! place when closed, so a query never sees half a file.
+//! file. Files are staged under a hidden temporary name and published by the
+//! [`Lake`] when closed, so a query never sees half a file.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, partition, take_arrays};
-use ctlake_schema::{COLUMNS, PartitionKey, file_schema};
+use ctlake_schema::{COLUMNS, PartitionKey, TABLE_NAME, file_schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -20,6 +20,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::decode::EventBatch;
+use crate::lake::Lake;
 use crate::{Error, Result};
 
 /// Columns looked up by exact value in hunts: a bloom filter lets a point
@@ -87,15 +88,16 @@ pub struct WrittenFile {
 struct OpenFile {
     writer: ArrowWriter<File>,
     temp: PathBuf,
-    target: PathBuf,
+    /// Path in the lake, relative to its root.
+    target: String,
     rows: u64,
     last_write: u64,
 }
 
 /// Writes event batches into the partitions of one table folder.
 pub(crate) struct PartitionedWriter {
-    lake: PathBuf,
-    table_dir: PathBuf,
+    lake: Arc<Lake>,
+    runtime: tokio::runtime::Handle,
     run_id: String,
     props: WriterProperties,
     open: HashMap<PartitionKey, OpenFile>,
@@ -105,10 +107,11 @@ pub(crate) struct PartitionedWriter {
 }
 
 impl PartitionedWriter {
-    pub(crate) fn new(lake: &Path, table_dir: PathBuf, run_id: &str) -> Self {
+    /// A writer publishing into `lake`; remote lakes upload on `runtime`.
+    pub(crate) fn new(lake: Arc<Lake>, runtime: tokio::runtime::Handle, run_id: &str) -> Self {
         Self {
-            lake: lake.to_owned(),
-            table_dir,
+            lake,
+            runtime,
             run_id: run_id.to_owned(),
             props: writer_properties(run_id),
             open: HashMap::new(),
@@ -195,16 +198,10 @@ impl PartitionedWriter {
     }
 
     fn create(&mut self, key: &PartitionKey) -> Result<OpenFile> {
-        let dir = self.table_dir.join(key.dir());
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
         let name = format!("part-{}-{:05}.parquet", self.run_id, self.next_file);
         self.next_file += 1;
-        // Hidden and without the .parquet ending until complete: queries skip it.
-        let temp = dir.join(format!(".{name}.inprogress"));
-        let target = dir.join(name);
+        let target = format!("{TABLE_NAME}/{}/{name}", key.dir());
+        let temp = self.lake.staging_path(&target)?;
         let handle = File::create(&temp).map_err(|source| Error::Write {
             path: temp.clone(),
             source,
@@ -246,16 +243,13 @@ impl PartitionedWriter {
                 source,
             })?
             .len();
-        std::fs::rename(&temp, &target).map_err(|source| Error::Write {
-            path: target.clone(),
-            source,
-        })?;
-        let path = target
-            .strip_prefix(&self.lake)
-            .unwrap_or(&target)
-            .to_string_lossy()
-            .replace('\\', "/");
-        self.written.push(WrittenFile { path, rows, bytes });
+        drop(handle);
+        self.runtime.block_on(self.lake.publish(&temp, &target))?;
+        self.written.push(WrittenFile {
+            path: target,
+            rows,
+            bytes,
+        });
         Ok(())
     }
 

@@ -1,0 +1,122 @@
+//! The manifest: one row per source object a run read, with what the store
+//! said about it and what became of its records. Written after the run's data
+//! files, as `_ctlake/objects/<run>.parquet`, so that a manifest row always
+//! describes data that is already published.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Folder of the manifest files, under the lake's metadata folder.
+pub const OBJECTS_DIR: &str = "objects";
+
+/// One source object in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestEntry {
+    /// The run that read it.
+    pub run: String,
+    /// Where it is: an absolute path or `s3://bucket/key`.
+    pub location: String,
+    /// What its key says it is (`log`, `insight`, `digest`).
+    pub kind: String,
+    /// Size in bytes as listed.
+    pub size: u64,
+    /// Entity tag of the version read (S3).
+    pub etag: Option<String>,
+    /// Version id (versioned S3 buckets).
+    pub version_id: Option<String>,
+    /// Last modification time, RFC 3339.
+    pub last_modified: Option<String>,
+    /// User metadata (`x-amz-meta-*`) as a JSON object; digest files carry
+    /// their signature here.
+    pub metadata: Option<String>,
+    /// Records found in it.
+    pub records: u64,
+    /// Rows written from it.
+    pub written: u64,
+    /// Records rejected from it.
+    pub rejected: u64,
+    /// Why it could not be read completely, if it could not.
+    pub error: Option<String>,
+}
+
+fn schema() -> SchemaRef {
+    let text = |name| Field::new(name, DataType::Utf8, true);
+    let count = |name| Field::new(name, DataType::UInt64, false);
+    Arc::new(Schema::new(vec![
+        Field::new("run", DataType::Utf8, false),
+        Field::new("location", DataType::Utf8, false),
+        Field::new("kind", DataType::Utf8, false),
+        count("size"),
+        text("etag"),
+        text("version_id"),
+        Field::new(
+            "last_modified",
+            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            true,
+        ),
+        text("metadata"),
+        count("records"),
+        count("written"),
+        count("rejected"),
+        text("error"),
+    ]))
+}
+
+/// The manifest rows as a Parquet file.
+pub(crate) fn to_parquet(entries: &[ManifestEntry]) -> Result<Vec<u8>> {
+    let schema = schema();
+    let mut decoder = arrow::json::ReaderBuilder::new(Arc::clone(&schema))
+        .build_decoder()
+        .map_err(Error::Arrow)?;
+    decoder.serialize(entries).map_err(Error::Arrow)?;
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, None).map_err(manifest_error)?;
+    if let Some(batch) = decoder.flush().map_err(Error::Arrow)? {
+        writer.write(&batch).map_err(manifest_error)?;
+    }
+    writer.close().map_err(manifest_error)?;
+    Ok(out)
+}
+
+fn manifest_error(source: parquet::errors::ParquetError) -> Error {
+    Error::Parquet {
+        path: OBJECTS_DIR.into(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn round_trips() {
+        let entry = ManifestEntry {
+            run: "r".into(),
+            location: "s3://b/k.json.gz".into(),
+            kind: "digest".into(),
+            size: 10,
+            etag: Some("\"abc\"".into()),
+            version_id: None,
+            last_modified: Some("2024-03-10T00:00:00Z".into()),
+            metadata: Some(r#"{"signature":"00ff"}"#.into()),
+            records: 0,
+            written: 0,
+            rejected: 0,
+            error: None,
+        };
+        let bytes = to_parquet(&[entry.clone(), entry]).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .unwrap()
+            .build()
+            .unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 2);
+    }
+}
