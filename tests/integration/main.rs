@@ -6,3 +6,5 @@ mod ingest_cli;
 mod pruning;
 mod query_cli;
 mod repl;
+mod s3;
+mod s3_server;
