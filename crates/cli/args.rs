@@ -27,7 +27,8 @@ pub enum Command {
     ///
     /// Exit status: 0 every object read and every record written; 1 the lake was
     /// written but some objects failed or records were rejected (listed in the
-    /// report); 2 nothing could be done (bad arguments, lake not writable).
+    /// report); 2 nothing could be done (bad arguments, lake not writable) or the
+    /// source failed as a whole (missing bucket, access denied, refused credentials).
     Ingest(IngestArgs),
     /// Interactive SQL over a lake (table `cloudtrail`).
     Sql(SqlArgs),
@@ -49,8 +50,6 @@ pub struct IngestArgs {
     /// a lake).
     #[arg(long, value_name = "DIR|S3URL")]
     pub lake: String,
-    #[command(flatten)]
-    pub selection: SelectionArgs,
     /// Worker threads for decompression and parsing [default: one per core].
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
@@ -60,11 +59,14 @@ pub struct IngestArgs {
     /// Largest decompressed size of one object; larger ones are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = ctlake_ingest::DEFAULT_MAX_OBJECT_BYTES)]
     pub max_object_bytes: u64,
-    #[command(flatten)]
-    pub s3: S3Args,
     /// Do not show progress or the summary (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,
+    // Flattened last: their help headings apply to the arguments after them.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 /// Which part of a trail archive to read. Only the matching
@@ -147,11 +149,11 @@ impl LakeArg {
 pub struct SqlArgs {
     #[command(flatten)]
     pub lake: LakeArg,
-    #[command(flatten)]
-    pub s3: S3Args,
     /// Output format of results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Debug, Args)]
@@ -159,8 +161,6 @@ pub struct SqlArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub lake: LakeArg,
-    #[command(flatten)]
-    pub s3: S3Args,
     /// SQL to run (one or more statements separated by `;`).
     #[arg(long, short = 'e', value_name = "SQL")]
     pub execute: Option<String>,
@@ -170,4 +170,6 @@ pub struct QueryArgs {
     /// Output format of results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
