@@ -2,6 +2,7 @@
 
 mod common;
 mod conformance;
+mod incremental;
 mod ingest_cli;
 mod pruning;
 mod query_cli;

@@ -66,6 +66,9 @@ pub enum Error {
         location: String,
         source: std::io::Error,
     },
+    /// Another ingest holds the lake's lock.
+    #[error("{lake}: another ingest is writing this lake ({holder}); wait for it to finish")]
+    Locked { lake: String, holder: String },
     /// A store client could not be set up.
     #[error("{0}")]
     Setup(String),

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use ctlake_schema::{LAYOUT_VERSION, MARKER_FILE, META_DIR, TABLE_NAME};
 use ctlake_store::object_store::buffered::BufWriter;
 use ctlake_store::object_store::path::Path as StorePath;
-use ctlake_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use ctlake_store::object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use ctlake_store::{Location, S3Options};
+use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
 use crate::{Error, Result};
@@ -246,6 +247,203 @@ impl Lake {
             }
         }
     }
+}
+
+impl Lake {
+    /// Every file under the folder `relative` (lake-relative paths, sorted).
+    /// Staging files of a local lake are included: they are the lake's own.
+    pub(crate) async fn list(&self, relative: &str) -> Result<Vec<String>> {
+        match &self.root {
+            Root::Local(root) => {
+                let dir = root.join(relative);
+                let mut out = Vec::new();
+                for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+                    let entry = match entry {
+                        Ok(entry) => entry,
+                        Err(e) if e.depth() == 0 => break,
+                        Err(e) => {
+                            let path = e.path().unwrap_or(&dir).to_owned();
+                            return Err(Error::Write {
+                                path,
+                                source: e.into(),
+                            });
+                        }
+                    };
+                    if entry.file_type().is_file()
+                        && let Ok(rel) = entry.path().strip_prefix(root)
+                    {
+                        out.push(rel.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+                Ok(out)
+            }
+            Root::S3 { store, prefix, .. } => {
+                let key = self.key(relative);
+                let strip = if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("{prefix}/")
+                };
+                let mut out: Vec<String> = store
+                    .list(Some(&key))
+                    .map_ok(|meta| {
+                        let key = meta.location.to_string();
+                        key.strip_prefix(&strip).unwrap_or(&key).to_owned()
+                    })
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.store_error(&key, e))?;
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+
+    /// The bytes of the lake file at `relative`.
+    pub(crate) async fn read(&self, relative: &str) -> Result<Vec<u8>> {
+        match &self.root {
+            Root::Local(root) => {
+                let path = root.join(relative);
+                std::fs::read(&path).map_err(|source| Error::Write { path, source })
+            }
+            Root::S3 { store, .. } => {
+                let key = self.key(relative);
+                let result = store.get(&key).await;
+                let bytes = match result {
+                    Ok(result) => result.bytes().await,
+                    Err(e) => Err(e),
+                };
+                bytes.map(Vec::from).map_err(|e| self.store_error(&key, e))
+            }
+        }
+    }
+
+    /// Removes the lake file at `relative` (never anything outside the lake).
+    pub(crate) async fn delete(&self, relative: &str) -> Result<()> {
+        match &self.root {
+            Root::Local(root) => {
+                let path = root.join(relative);
+                std::fs::remove_file(&path).map_err(|source| Error::Write { path, source })
+            }
+            Root::S3 { store, .. } => {
+                let key = self.key(relative);
+                store
+                    .delete(&key)
+                    .await
+                    .map_err(|e| self.store_error(&key, e))
+            }
+        }
+    }
+
+    /// Takes the lake's write lock: one ingest at a time. A local lock left
+    /// by a process that no longer runs (killed) is taken over.
+    pub(crate) async fn lock(&self, run_id: &str) -> Result<LakeLock<'_>> {
+        let relative = format!("{META_DIR}/{LOCK_FILE}");
+        let holder = format!(
+            "{{\"run\":\"{run_id}\",\"pid\":{},\"host\":\"{}\"}}\n",
+            std::process::id(),
+            hostname()
+        );
+        match &self.root {
+            Root::Local(root) => {
+                let path = root.join(&relative);
+                loop {
+                    match std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&path)
+                    {
+                        Ok(mut file) => {
+                            use std::io::Write;
+                            file.write_all(holder.as_bytes())
+                                .map_err(|source| Error::Write {
+                                    path: path.clone(),
+                                    source,
+                                })?;
+                            break;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                            let held = std::fs::read_to_string(&path).unwrap_or_default();
+                            if holder_is_alive(&held) {
+                                return Err(Error::Locked {
+                                    lake: self.name(),
+                                    holder: held.trim().to_owned(),
+                                });
+                            }
+                            // The holder was killed: its lock is stale.
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        Err(source) => return Err(Error::Write { path, source }),
+                    }
+                }
+            }
+            Root::S3 { store, .. } => {
+                let key = self.key(&relative);
+                let create = PutOptions::from(PutMode::Create);
+                match store
+                    .put_opts(&key, PutPayload::from(holder.into_bytes()), create)
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(ctlake_store::object_store::Error::AlreadyExists { .. }) => {
+                        let held = self.read(&relative).await.unwrap_or_default();
+                        return Err(Error::Locked {
+                            lake: self.name(),
+                            holder: format!(
+                                "{} (if that ingest is dead, delete {}/{relative})",
+                                String::from_utf8_lossy(&held).trim(),
+                                self.name()
+                            ),
+                        });
+                    }
+                    Err(e) => return Err(self.store_error(&key, e)),
+                }
+            }
+        }
+        Ok(LakeLock {
+            lake: self,
+            relative,
+        })
+    }
+}
+
+/// The lake's write lock. It is released by [`LakeLock::release`] (async on
+/// S3, so not on drop); a lock left by a killed local process is taken over.
+#[derive(Debug)]
+pub(crate) struct LakeLock<'a> {
+    lake: &'a Lake,
+    relative: String,
+}
+
+impl LakeLock<'_> {
+    pub(crate) async fn release(self) -> Result<()> {
+        self.lake.delete(&self.relative).await
+    }
+}
+
+/// The lock file, under the metadata folder.
+const LOCK_FILE: &str = "lock";
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the process named in a lock file still runs. Only a holder on
+/// this host whose process is gone counts as dead; anything unreadable is
+/// treated as alive, so a lock is never broken by guesswork.
+fn holder_is_alive(held: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(held) else {
+        return true;
+    };
+    let (Some(pid), Some(host)) = (value["pid"].as_u64(), value["host"].as_str()) else {
+        return true;
+    };
+    if host != hostname() || !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn marker() -> String {

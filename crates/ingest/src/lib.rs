@@ -42,7 +42,7 @@ mod source;
 mod time;
 mod writer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
@@ -62,7 +62,9 @@ pub use source::{
 };
 pub use writer::{WrittenFile, writer_properties};
 
+use ctlake_schema::{META_DIR, TABLE_NAME};
 use decode::{EventBuilder, Scratch};
+use manifest::KnownObject;
 
 /// Default cap on one object's decompressed size. CloudTrail objects are a
 /// few MB; anything past this is a gzip bomb or not a log file.
@@ -74,6 +76,10 @@ pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 /// Rows a worker gathers before handing a batch to the writer.
 const BATCH_ROWS: usize = 16 * 1024;
+
+/// Suffix of a run's start marker in `_ctlake/runs/`: present from the
+/// start of a run until its report is written.
+const STARTED: &str = ".started";
 
 /// Listed objects waiting to be fetched.
 const LISTED_QUEUE: usize = 1024;
@@ -158,6 +164,7 @@ struct ListCounts {
     listed: u64,
     skipped: u64,
     excluded: u64,
+    unchanged: u64,
     no_layout: Vec<String>,
     unreadable: Vec<ObjectFailure>,
 }
@@ -189,11 +196,94 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
     let lake = Arc::new(Lake::create_or_open(&options.lake, &options.s3).await?);
     refuse_lake_inside_input(&lake, &options.inputs)?;
     let run_id = run_id();
+    let lock = lake.lock(&run_id).await?;
+    let result = run(options, &lake, archives, run_id, progress, started).await;
+    // Released whatever happened; a killed run's lock is taken over instead.
+    lock.release().await?;
+    result
+}
+
+/// The runs a lake records: committed (their report exists; it is written
+/// last) and interrupted (they left their start marker and no report).
+async fn runs(lake: &Lake) -> Result<(HashSet<String>, HashSet<String>)> {
+    let files = lake.list(&format!("{META_DIR}/runs")).await?;
+    let named = |suffix: &str| -> HashSet<String> {
+        files
+            .iter()
+            .filter_map(|path| path.rsplit('/').next()?.strip_suffix(suffix))
+            .map(str::to_owned)
+            .collect()
+    };
+    let committed = named(".json");
+    let interrupted = named(STARTED).difference(&committed).cloned().collect();
+    Ok((committed, interrupted))
+}
+
+/// Removes what interrupted runs left: staging files, their data files and
+/// manifests, and their start markers. Files of runs the lake has no record
+/// of are left alone. Returns how many files were removed.
+async fn remove_interrupted(lake: &Lake, interrupted: &HashSet<String>) -> Result<u64> {
+    let mut removed = 0;
+    let data = lake.list(TABLE_NAME).await?;
+    let manifests = lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await?;
+    for path in data.iter().chain(&manifests) {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let staging = name.starts_with('.') && name.ends_with(".inprogress");
+        let run = name
+            .strip_prefix("part-")
+            .and_then(|n| n.strip_suffix(".parquet"))
+            .and_then(|stem| stem.rsplit_once('-'))
+            .map(|(run, _)| run)
+            .or_else(|| name.strip_suffix(".parquet"));
+        if staging || run.is_some_and(|run| interrupted.contains(run)) {
+            lake.delete(path).await?;
+            removed += 1;
+        }
+    }
+    for run in interrupted {
+        lake.delete(&format!("{META_DIR}/runs/{run}{STARTED}"))
+            .await?;
+    }
+    Ok(removed)
+}
+
+/// Every object committed runs read, by location.
+async fn known_objects(
+    lake: &Lake,
+    committed: &HashSet<String>,
+) -> Result<HashMap<String, KnownObject>> {
+    let mut known = HashMap::new();
+    for path in lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await? {
+        let run = path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".parquet"));
+        if run.is_some_and(|run| committed.contains(run)) {
+            manifest::read_known(lake.read(&path).await?, &mut known)?;
+        }
+    }
+    Ok(known)
+}
+
+async fn run(
+    options: &IngestOptions,
+    lake: &Arc<Lake>,
+    archives: Vec<Arc<dyn Archive>>,
+    run_id: String,
+    progress: Arc<dyn Progress>,
+    started: Instant,
+) -> Result<IngestReport> {
+    let (committed, interrupted) = runs(lake).await?;
+    let removed = remove_interrupted(lake, &interrupted).await?;
+    let known = Arc::new(known_objects(lake, &committed).await?);
+    let started_marker = format!("{META_DIR}/runs/{run_id}{STARTED}");
+    lake.put(&started_marker, Vec::new()).await?;
 
     let (listed_tx, listed_rx) = async_mpsc::channel(LISTED_QUEUE);
     let lister = tokio::spawn(list_all(
         archives.clone(),
         options.selection.clone(),
+        known,
         listed_tx,
         Arc::clone(&progress),
     ));
@@ -207,7 +297,7 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
         Arc::clone(&fatal),
     ));
     let decode = {
-        let (lake, run_id, progress) = (Arc::clone(&lake), run_id.clone(), progress);
+        let (lake, run_id, progress) = (Arc::clone(lake), run_id.clone(), progress);
         let (jobs, limit) = (options.jobs.max(1), options.max_object_bytes);
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
@@ -228,6 +318,8 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
     report.objects_listed = counts.listed;
     report.objects_skipped += counts.skipped;
     report.objects_excluded = counts.excluded;
+    report.objects_unchanged = counts.unchanged;
+    report.uncommitted_files_removed = removed;
     report.no_layout = counts.no_layout;
     report.failures.extend(counts.unreadable);
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
@@ -237,20 +329,17 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
     // The manifest is committed after the data it describes, the run report last.
     let manifest_bytes = manifest::to_parquet(&manifest)?;
     lake.put(
-        &format!(
-            "{}/{OBJECTS_DIR}/{}.parquet",
-            ctlake_schema::META_DIR,
-            report.run_id
-        ),
+        &format!("{META_DIR}/{OBJECTS_DIR}/{}.parquet", report.run_id),
         manifest_bytes,
     )
     .await?;
     let text = serde_json::to_string_pretty(&report).expect("reports serialise");
     lake.put(
-        &format!("{}/runs/{}.json", ctlake_schema::META_DIR, report.run_id),
+        &format!("{META_DIR}/runs/{}.json", report.run_id),
         text.into_bytes(),
     )
     .await?;
+    lake.delete(&started_marker).await?;
     match fatal {
         Some(error) => Err(error),
         None => Ok(report),
@@ -282,6 +371,7 @@ fn refuse_lake_inside_input(lake: &Lake, inputs: &[Location]) -> Result<()> {
 async fn list_all(
     archives: Vec<Arc<dyn Archive>>,
     selection: Selection,
+    known: Arc<HashMap<String, KnownObject>>,
     tx: async_mpsc::Sender<SourceObject>,
     progress: Arc<dyn Progress>,
 ) -> Result<ListCounts> {
@@ -317,11 +407,19 @@ async fn list_all(
                     counts.skipped += 1;
                     continue;
                 }
+                let location = archive.location(&listed.key);
+                if known
+                    .get(&location)
+                    .is_some_and(|k| k.settled && k.matches(&listed))
+                {
+                    counts.unchanged += 1;
+                    continue;
+                }
                 if kind.has_events() {
                     progress.listed(1, listed.size);
                 }
                 let object = SourceObject {
-                    location: archive.location(&listed.key),
+                    location,
                     listed,
                     kind,
                     context,

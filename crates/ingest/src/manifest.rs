@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -67,6 +68,74 @@ fn schema() -> SchemaRef {
     ]))
 }
 
+/// What a committed run learned about one object: enough to tell whether
+/// the object has changed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KnownObject {
+    pub(crate) size: u64,
+    pub(crate) etag: Option<String>,
+    pub(crate) modified_nanos: Option<i64>,
+    /// Whether reading it gave records or succeeded; an object that failed
+    /// before giving anything is read again next time.
+    pub(crate) settled: bool,
+}
+
+impl KnownObject {
+    /// Whether `listed` is the same object as this one, unchanged.
+    pub(crate) fn matches(&self, listed: &crate::Listed) -> bool {
+        if self.size != listed.size {
+            return false;
+        }
+        match (&self.etag, &listed.etag) {
+            (Some(known), Some(now)) => known == now,
+            _ => {
+                self.modified_nanos.is_some()
+                    && self.modified_nanos == listed.modified.and_then(|t| t.timestamp_nanos_opt())
+            }
+        }
+    }
+}
+
+/// The objects a manifest file lists, by location.
+pub(crate) fn read_known(
+    bytes: Vec<u8>,
+    into: &mut std::collections::HashMap<String, KnownObject>,
+) -> Result<()> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(manifest_error)?;
+    let reader = builder.build().map_err(manifest_error)?;
+    for batch in reader {
+        let batch = batch.map_err(Error::Arrow)?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
+        };
+        let location = column("location")?.as_string::<i32>().clone();
+        let size = column("size")?.as_primitive::<UInt64Type>().clone();
+        let etag = column("etag")?.as_string::<i32>().clone();
+        let modified = column("last_modified")?
+            .as_primitive::<TimestampNanosecondType>()
+            .clone();
+        let records = column("records")?.as_primitive::<UInt64Type>().clone();
+        let error = column("error")?.clone();
+        for row in 0..batch.num_rows() {
+            into.insert(
+                location.value(row).to_owned(),
+                KnownObject {
+                    size: size.value(row),
+                    etag: etag.is_valid(row).then(|| etag.value(row).to_owned()),
+                    modified_nanos: modified.is_valid(row).then(|| modified.value(row)),
+                    settled: records.value(row) > 0 || error.is_null(row),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The manifest rows as a Parquet file.
 pub(crate) fn to_parquet(entries: &[ManifestEntry]) -> Result<Vec<u8>> {
     let schema = schema();
@@ -93,7 +162,6 @@ fn manifest_error(source: parquet::errors::ParquetError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     #[test]
     fn round_trips() {

@@ -49,6 +49,11 @@ pub struct IngestReport {
     pub objects_skipped: u64,
     /// Objects listed but outside the selection (`--account`, `--region`, `--start`, `--end`).
     pub objects_excluded: u64,
+    /// Objects an earlier run already read, unchanged since (same ETag, or
+    /// same size and modification time): not read again.
+    pub objects_unchanged: u64,
+    /// Files of interrupted runs removed before this one started.
+    pub uncommitted_files_removed: u64,
     /// Archives where a selection was given but no `AWSLogs/` layout was found.
     pub no_layout: Vec<String>,
     /// Why the run stopped early, when it did (refused credentials, missing bucket).
@@ -104,15 +109,23 @@ impl fmt::Display for IngestReport {
         writeln!(f, "ingest run {}", self.run_id)?;
         writeln!(
             f,
-            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} not selected, {} failed",
+            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} not selected, {} already in the lake, {} failed",
             self.objects_listed,
             self.objects_read,
             self.insight_objects,
             self.digest_objects,
             self.objects_skipped,
             self.objects_excluded,
+            self.objects_unchanged,
             self.failures.len()
         )?;
+        if self.uncommitted_files_removed > 0 {
+            writeln!(
+                f,
+                "  removed {} files left by an interrupted run",
+                self.uncommitted_files_removed
+            )?;
+        }
         for archive in &self.no_layout {
             writeln!(
                 f,

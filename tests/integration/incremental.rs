@@ -1,0 +1,205 @@
+//! Re-running ingest: only new or changed objects are read, leftovers of an
+//! interrupted run are removed, and one ingest writes a lake at a time.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::common::{self, ctlake, query, rows_as_json};
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn ingest(archive: &Path, lake: &Path, scratch: &Path) -> (Output, Value) {
+    let out = ctlake(
+        &[
+            "ingest",
+            archive.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+        ],
+        scratch,
+    );
+    let newest = std::fs::read_dir(lake.join("_ctlake/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .max()
+        .unwrap();
+    let report = serde_json::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap();
+    (out, report)
+}
+
+/// Every row by eventid, as a hash of its content.
+fn rows(lake: &Path) -> BTreeMap<String, String> {
+    rows_as_json(&query(lake, "SELECT * FROM cloudtrail"))
+        .into_iter()
+        .map(|row| {
+            let id = row["eventid"].as_str().unwrap().to_owned();
+            let hash = common::hex(&Sha256::digest(Value::Object(row).to_string()));
+            (id, hash)
+        })
+        .collect()
+}
+
+fn sample_copy(dir: &Path) -> PathBuf {
+    let archive = dir.join("archive");
+    copy_tree(&common::repo().join("sample-logs"), &archive);
+    archive
+}
+
+#[test]
+fn reingest_reads_only_new_objects_and_changes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = sample_copy(dir.path());
+    let whole = dir.path().join("whole");
+    let (out, first) = ingest(&archive, &whole, dir.path());
+    assert!(out.status.success());
+    assert_eq!(first["events_written"], 23);
+    let expected = rows(&whole);
+    assert_eq!(expected.len(), 23);
+
+    // The same archive again: nothing read, nothing written, same rows.
+    let (out, again) = ingest(&archive, &whole, dir.path());
+    assert!(out.status.success());
+    assert_eq!(again["objects_read"], 0);
+    assert_eq!(
+        again["objects_unchanged"],
+        first["objects_read"].as_u64().unwrap() + 1
+    );
+    assert_eq!(again["events_written"], 0);
+    assert_eq!(rows(&whole), expected);
+
+    // In two halves, the later half first: the same lake.
+    let eu = "AWSLogs/111122223333/CloudTrail/eu-west-1";
+    let held_back = dir.path().join("held-back");
+    std::fs::rename(archive.join(eu), &held_back).unwrap();
+    let halves = dir.path().join("halves");
+    let (out, part) = ingest(&archive, &halves, dir.path());
+    assert!(out.status.success());
+    let first_half = part["events_written"].as_u64().unwrap();
+    assert!(first_half > 0 && first_half < 23);
+    std::fs::rename(&held_back, archive.join(eu)).unwrap();
+    let (out, rest) = ingest(&archive, &halves, dir.path());
+    assert!(out.status.success());
+    assert_eq!(rest["events_written"].as_u64().unwrap(), 23 - first_half);
+    assert_eq!(rows(&halves), expected);
+
+    // A changed object is read again.
+    let file = walkdir::WalkDir::new(archive.join(eu))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .find(|e| e.file_type().is_file())
+        .unwrap();
+    let modified = std::fs::metadata(file.path()).unwrap().modified().unwrap();
+    let touched = modified + std::time::Duration::from_mins(1);
+    std::fs::File::options()
+        .write(true)
+        .open(file.path())
+        .unwrap()
+        .set_modified(touched)
+        .unwrap();
+    let (_, changed) = ingest(&archive, &halves, dir.path());
+    assert_eq!(changed["objects_read"], 1);
+}
+
+#[test]
+fn leftovers_of_an_interrupted_run_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let (out, _) = ingest(&archive, &lake, dir.path());
+    assert!(out.status.success());
+    let expected = rows(&lake);
+
+    // What a run killed after publishing one file leaves: its start marker,
+    // a published file of its own, and a staging file.
+    let killed = "20991231T000000Z-deadbeef";
+    std::fs::write(lake.join(format!("_ctlake/runs/{killed}.started")), b"").unwrap();
+    let published = walkdir::WalkDir::new(lake.join("cloudtrail"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let partition = published.parent().unwrap();
+    std::fs::copy(
+        &published,
+        partition.join(format!("part-{killed}-00000.parquet")),
+    )
+    .unwrap();
+    std::fs::write(
+        partition.join(format!(".part-{killed}-00001.parquet.inprogress")),
+        b"PAR1",
+    )
+    .unwrap();
+    assert!(rows_as_json(&query(&lake, "SELECT count(*) AS n FROM cloudtrail"))[0]["n"] != 23);
+
+    let (out, report) = ingest(&archive, &lake, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report["uncommitted_files_removed"], 2);
+    assert_eq!(rows(&lake), expected);
+    assert!(!lake.join(format!("_ctlake/runs/{killed}.started")).exists());
+}
+
+#[test]
+fn one_ingest_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let (out, _) = ingest(&archive, &lake, dir.path());
+    assert!(out.status.success());
+    let lock = lake.join("_ctlake/lock");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let run = || {
+        ctlake(
+            &[
+                "ingest",
+                archive.to_str().unwrap(),
+                "--lake",
+                lake.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let holder = |pid: u32| format!(r#"{{"run":"r","pid":{pid},"host":"{}"}}"#, host.trim());
+
+    // Held by a live process (this test): refused, lock untouched.
+    std::fs::write(&lock, holder(std::process::id())).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another ingest is writing this lake"),
+        "{stderr}"
+    );
+    assert!(lock.exists());
+
+    // Held by a process that is gone: taken over, and released at the end.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(&lock, holder(pid)).unwrap();
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!lock.exists());
+}
