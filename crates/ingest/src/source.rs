@@ -555,8 +555,6 @@ fn listed(meta: ctlake_store::object_store::ObjectMeta) -> Listed {
 /// What the walk over one archive found besides the objects it sent.
 #[derive(Debug, Default)]
 pub(crate) struct WalkSummary {
-    /// Folder prefixes listed as whole trees, for the report.
-    pub(crate) prefixes: Vec<String>,
     /// Whether a selection was given but no `AWSLogs/` folder was found.
     pub(crate) no_layout: bool,
 }
@@ -584,7 +582,6 @@ pub(crate) async fn walk(
         return Ok(summary);
     }
     if selection.is_all() {
-        summary.prefixes.push(start.clone());
         archive.list_tree(&start, tx).await?;
         return Ok(summary);
     }
@@ -592,13 +589,12 @@ pub(crate) async fn walk(
     discover(archive, selection, start, 0, &mut trees, tx).await?;
     summary.no_layout = trees.is_empty();
     // Day folders are independent: list several at once.
-    let mut listings = futures::stream::iter(trees.clone())
+    let mut listings = futures::stream::iter(trees)
         .map(|dir| async move { archive.list_tree(&dir, tx).await })
         .buffer_unordered(8);
     while let Some(listed) = listings.next().await {
         listed?;
     }
-    summary.prefixes = trees;
     Ok(summary)
 }
 
