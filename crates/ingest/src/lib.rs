@@ -736,16 +736,18 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A run id that sorts by start time and differs between concurrent runs.
+/// A run id that sorts by start time, to the microsecond (runs into one
+/// lake follow each other under its lock), and differs between processes.
 fn run_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let stamp = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0)
         .unwrap_or_default()
-        .format("%Y%m%dT%H%M%SZ");
+        .format("%Y%m%dT%H%M%S");
     format!(
-        "{stamp}-{:08x}",
+        "{stamp}{:06}Z-{:08x}",
+        now.subsec_micros(),
         (now.subsec_nanos() ^ std::process::id().rotate_left(16))
     )
 }
