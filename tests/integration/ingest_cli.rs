@@ -141,7 +141,7 @@ fn clean_archive_exits_zero_and_reports_totals() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("23 read = 23 written + 0 rejected"),
+        stderr.contains("23 read = 23 written + 0 duplicates + 0 rejected"),
         "{stderr}"
     );
     assert!(out.stdout.is_empty(), "ingest writes nothing to stdout");

@@ -19,6 +19,7 @@ use ctlake_schema::{
 };
 use serde_json::value::RawValue;
 
+use crate::canonical::ContentHasher;
 use crate::json::{self, Members, Residual, Shape, shape};
 use crate::time;
 
@@ -57,6 +58,7 @@ static TREE: LazyLock<Tree> = LazyLock::new(|| {
 static EVENT_TIME: LazyLock<usize> = LazyLock::new(|| index_of("eventtime"));
 static RECIPIENT: LazyLock<usize> = LazyLock::new(|| index_of("recipientaccountid"));
 static REGION: LazyLock<usize> = LazyLock::new(|| index_of("awsregion"));
+static EVENT_ID: LazyLock<usize> = LazyLock::new(|| index_of("eventid"));
 
 fn index_of(name: &str) -> usize {
     COLUMNS
@@ -75,6 +77,12 @@ pub enum RejectReason {
     MissingEventTime,
     /// `eventTime` is not a time ctlake can read; holds the value's JSON text.
     InvalidEventTime(String),
+    /// The record has no `eventID` (absent, null or not a string): without
+    /// it an event cannot be told from its duplicates.
+    MissingEventId,
+    /// The record's text is not valid UTF-8; holds the offset of the first
+    /// bad byte in the decompressed object. `raw` has it replaced by U+FFFD.
+    InvalidUtf8(u64),
 }
 
 impl std::fmt::Display for RejectReason {
@@ -83,6 +91,11 @@ impl std::fmt::Display for RejectReason {
             Self::NotAnObject => f.write_str("record is not a JSON object"),
             Self::MissingEventTime => f.write_str("record has no eventTime"),
             Self::InvalidEventTime(v) => write!(f, "eventTime {v} is not a time"),
+            Self::MissingEventId => f.write_str("record has no eventID"),
+            Self::InvalidUtf8(offset) => write!(
+                f,
+                "record is not valid UTF-8 (bad byte at offset {offset} of the decompressed object)"
+            ),
         }
     }
 }
@@ -296,6 +309,11 @@ impl EventBuilder {
             },
         };
 
+        if !scratch.slots[*EVENT_ID].is_some_and(|v| shape(v) == Shape::String) {
+            return Err(reject(RejectReason::MissingEventId));
+        }
+        let hash = scratch.hasher.hash(raw);
+
         let account = partition_value(scratch.slots[*RECIPIENT], key.account.as_deref());
         let region = partition_value(scratch.slots[*REGION], key.region.as_deref());
         self.partitions.push(PartitionKey {
@@ -315,6 +333,10 @@ impl EventBuilder {
                     };
                     b.append_value(index as i64);
                 }
+                Kind::ContentHash => push_str(
+                    builder,
+                    Some(std::str::from_utf8(&hash).expect("hex is ASCII")),
+                ),
                 Kind::Extra => {}
                 _ => {
                     if let Some(value) = value.filter(|v| shape(v) != Shape::Null) {
@@ -347,6 +369,9 @@ impl EventBuilder {
 pub(crate) struct Scratch<'a> {
     slots: Vec<Option<&'a RawValue>>,
     residual: Residual<'a>,
+    hasher: ContentHasher,
+    /// Paths of members the catalogue does not know, over all records.
+    new_fields: HashMap<String, u64>,
 }
 
 impl Scratch<'_> {
@@ -354,7 +379,15 @@ impl Scratch<'_> {
         Self {
             slots: vec![None; COLUMNS.len()],
             residual: Residual::default(),
+            hasher: ContentHasher::default(),
+            new_fields: HashMap::new(),
         }
+    }
+
+    /// Member paths outside the catalogue seen so far (`userIdentity.x`),
+    /// with how many records had each.
+    pub(crate) fn take_new_fields(&mut self) -> HashMap<String, u64> {
+        std::mem::take(&mut self.new_fields)
     }
 
     fn reset(&mut self) {
@@ -399,6 +432,8 @@ fn walk<'a>(
             },
             None => {
                 path.push(key);
+                let name = path.join(".");
+                *scratch.new_fields.entry(name).or_default() += 1;
                 scratch.residual.keep(path, value);
                 path.pop();
             }

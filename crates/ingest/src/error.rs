@@ -51,6 +51,15 @@ pub enum Error {
     /// The lake folder or prefix exists and is not a ctlake lake.
     #[error("{location}: not a ctlake lake and not empty; refusing to write into it")]
     NotALake { location: String },
+    /// The lake was written by a ctlake with another layout.
+    #[error(
+        "{location}: lake layout {found} but this ctlake writes layout {expected}; ingest into a new lake"
+    )]
+    LayoutVersion {
+        location: String,
+        found: String,
+        expected: u32,
+    },
     /// A store refused a request after its retries. `fatal` errors (missing
     /// bucket, bad or expired credentials) stop the run: every other request
     /// would fail the same way.
@@ -105,6 +114,7 @@ impl Error {
             | Self::NoRecords { location }
             | Self::NotAnObject { location }
             | Self::NotALake { location }
+            | Self::LayoutVersion { location, .. }
             | Self::Store { location, .. }
             | Self::Upload { location, .. } => Some(location),
             _ => None,

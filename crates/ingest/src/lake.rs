@@ -78,7 +78,11 @@ impl Lake {
             path: root.to_owned(),
             source,
         })?;
-        if !is_lake(&root) {
+        if is_lake(&root) {
+            let path = root.join(META_DIR).join(MARKER_FILE);
+            let marker = std::fs::read(&path).map_err(|source| Error::Write { path, source })?;
+            check_layout(&marker, &root.display().to_string())?;
+        } else {
             let empty = match std::fs::read_dir(&root) {
                 Ok(mut entries) => entries.next().is_none(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -114,7 +118,13 @@ impl Lake {
         };
         let marker_key = self.key(&format!("{META_DIR}/{MARKER_FILE}"));
         match store.get(&marker_key).await {
-            Ok(_) => return Ok(()),
+            Ok(found) => {
+                let marker = found
+                    .bytes()
+                    .await
+                    .map_err(|e| self.store_error(&marker_key, e))?;
+                return check_layout(&marker, &self.name());
+            }
             Err(ctlake_store::object_store::Error::NotFound { .. }) => {}
             Err(source) => return Err(self.store_error(&marker_key, source)),
         }
@@ -444,6 +454,21 @@ fn holder_is_alive(held: &str) -> bool {
         return true;
     }
     Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Refuses a lake whose marker names another layout than this build's.
+fn check_layout(marker: &[u8], location: &str) -> Result<()> {
+    let found = serde_json::from_slice::<serde_json::Value>(marker)
+        .ok()
+        .and_then(|v| v["layout"].as_u64());
+    if found == Some(u64::from(LAYOUT_VERSION)) {
+        return Ok(());
+    }
+    Err(Error::LayoutVersion {
+        location: location.to_owned(),
+        found: found.map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
+        expected: LAYOUT_VERSION,
+    })
 }
 
 fn marker() -> String {

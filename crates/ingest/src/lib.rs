@@ -31,6 +31,7 @@
 //! # }
 //! ```
 
+mod canonical;
 mod decode;
 mod decompress;
 mod error;
@@ -38,6 +39,7 @@ mod json;
 mod lake;
 mod manifest;
 mod report;
+mod side_tables;
 mod source;
 mod time;
 mod writer;
@@ -56,15 +58,17 @@ pub use error::{Error, Result};
 pub use lake::{Lake, is_lake};
 pub use manifest::{ManifestEntry, OBJECTS_DIR};
 pub use report::{IngestReport, ObjectFailure, RecordRejection, human};
+pub use side_tables::MAX_REJECTED_OBJECT_TEXT;
 pub use source::{
     Archive, Fetched, Listed, LocalArchive, ObjectKind, S3Archive, Selection, SourceObject,
     classify,
 };
-pub use writer::{WrittenFile, writer_properties};
+pub use writer::{Conflict, WrittenFile, writer_properties};
 
-use ctlake_schema::{META_DIR, TABLE_NAME};
+use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, TABLE_NAME};
 use decode::{EventBuilder, Scratch};
 use manifest::KnownObject;
+use side_tables::{Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
 
 /// Default cap on one object's decompressed size. CloudTrail objects are a
 /// few MB; anything past this is a gzip bomb or not a log file.
@@ -76,10 +80,6 @@ pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 /// Rows a worker gathers before handing a batch to the writer.
 const BATCH_ROWS: usize = 16 * 1024;
-
-/// Suffix of a run's start marker in `_ctlake/runs/`: present from the
-/// start of a run until its report is written.
-const STARTED: &str = ".started";
 
 /// Listed objects waiting to be fetched.
 const LISTED_QUEUE: usize = 1024;
@@ -151,6 +151,25 @@ struct ObjectOutcome {
     written: u64,
     rejected: Vec<RejectedRecord>,
     error: Option<Error>,
+    /// What could not be read of a failed object, for the `rejected` table.
+    leftover: Option<Leftover>,
+    new_fields: HashMap<String, u64>,
+}
+
+/// The unread part of an object: its text (capped), and how many bytes it was.
+struct Leftover {
+    text: String,
+    bytes: u64,
+}
+
+impl Leftover {
+    fn of(bytes: &[u8]) -> Self {
+        let kept = &bytes[..bytes.len().min(MAX_REJECTED_OBJECT_TEXT)];
+        Self {
+            text: String::from_utf8_lossy(kept).into_owned(),
+            bytes: bytes.len() as u64,
+        }
+    }
 }
 
 enum Message {
@@ -206,7 +225,7 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
 /// The runs a lake records: committed (their report exists; it is written
 /// last) and interrupted (they left their start marker and no report).
 async fn runs(lake: &Lake) -> Result<(HashSet<String>, HashSet<String>)> {
-    let files = lake.list(&format!("{META_DIR}/runs")).await?;
+    let files = lake.list(&format!("{META_DIR}/{RUNS_DIR}")).await?;
     let named = |suffix: &str| -> HashSet<String> {
         files
             .iter()
@@ -214,37 +233,45 @@ async fn runs(lake: &Lake) -> Result<(HashSet<String>, HashSet<String>)> {
             .map(str::to_owned)
             .collect()
     };
-    let committed = named(".json");
-    let interrupted = named(STARTED).difference(&committed).cloned().collect();
+    let committed = named(REPORT_SUFFIX);
+    let interrupted = named(STARTED_SUFFIX)
+        .difference(&committed)
+        .cloned()
+        .collect();
     Ok((committed, interrupted))
 }
 
-/// Removes what interrupted runs left: staging files, their data files and
-/// manifests, and their start markers. Files of runs the lake has no record
-/// of are left alone. Returns how many files were removed.
-async fn remove_interrupted(lake: &Lake, interrupted: &HashSet<String>) -> Result<u64> {
+/// Removes what interrupted runs left: staging files, their event,
+/// duplicates, rejected and manifest files, and their start markers. Files
+/// of runs the lake has no record of are left alone. Returns how many files
+/// were removed and the event files that remain.
+async fn remove_interrupted(
+    lake: &Lake,
+    interrupted: &HashSet<String>,
+) -> Result<(u64, Vec<String>)> {
     let mut removed = 0;
-    let data = lake.list(TABLE_NAME).await?;
-    let manifests = lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await?;
-    for path in data.iter().chain(&manifests) {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let staging = name.starts_with('.') && name.ends_with(".inprogress");
-        let run = name
-            .strip_prefix("part-")
-            .and_then(|n| n.strip_suffix(".parquet"))
-            .and_then(|stem| stem.rsplit_once('-'))
-            .map(|(run, _)| run)
-            .or_else(|| name.strip_suffix(".parquet"));
-        if staging || run.is_some_and(|run| interrupted.contains(run)) {
-            lake.delete(path).await?;
-            removed += 1;
+    let mut remaining = Vec::new();
+    let mut dirs = vec![TABLE_NAME.to_owned(), format!("{META_DIR}/{RUNS_DIR}")];
+    dirs.extend(ctlake_schema::run_file_dirs());
+    for dir in &dirs {
+        for path in lake.list(dir).await? {
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            let staging = name.starts_with('.') && name.ends_with(".inprogress");
+            let interrupted_file = ctlake_schema::is_run_file(&path)
+                && ctlake_schema::run_of_file(name).is_some_and(|run| interrupted.contains(run));
+            if staging || interrupted_file {
+                lake.delete(&path).await?;
+                removed += 1;
+            } else if dir == TABLE_NAME && name.ends_with(".parquet") {
+                remaining.push(path);
+            }
         }
     }
     for run in interrupted {
-        lake.delete(&format!("{META_DIR}/runs/{run}{STARTED}"))
+        lake.delete(&format!("{META_DIR}/{RUNS_DIR}/{run}{STARTED_SUFFIX}"))
             .await?;
     }
-    Ok(removed)
+    Ok((removed, remaining))
 }
 
 /// Every object committed runs read, by location.
@@ -274,9 +301,9 @@ async fn run(
     started: Instant,
 ) -> Result<IngestReport> {
     let (committed, interrupted) = runs(lake).await?;
-    let removed = remove_interrupted(lake, &interrupted).await?;
+    let (removed, existing) = remove_interrupted(lake, &interrupted).await?;
     let known = Arc::new(known_objects(lake, &committed).await?);
-    let started_marker = format!("{META_DIR}/runs/{run_id}{STARTED}");
+    let started_marker = format!("{META_DIR}/{RUNS_DIR}/{run_id}{STARTED_SUFFIX}");
     lake.put(&started_marker, Vec::new()).await?;
 
     let (listed_tx, listed_rx) = async_mpsc::channel(LISTED_QUEUE);
@@ -301,13 +328,20 @@ async fn run(
         let (jobs, limit) = (options.jobs.max(1), options.max_object_bytes);
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            decode_and_write(fetched_rx, jobs, limit, &lake, runtime, &run_id, &*progress)
+            let stage = Stage {
+                lake: &lake,
+                runtime,
+                run_id: &run_id,
+                existing: &existing,
+            };
+            decode_and_write(fetched_rx, jobs, limit, &stage, &*progress)
         })
     };
     let counts = lister.await.expect("lister does not panic");
     fetcher.await.expect("fetcher does not panic");
-    let (mut report, manifest) = decode.await.expect("writer does not panic")?;
+    let (mut report, manifest, mut rejected) = decode.await.expect("writer does not panic")?;
     report.run_id = run_id;
+    report.inputs = options.inputs.iter().map(ToString::to_string).collect();
     let counts = match counts {
         Ok(counts) => counts,
         Err(e) => {
@@ -321,10 +355,26 @@ async fn run(
     report.objects_unchanged = counts.unchanged;
     report.uncommitted_files_removed = removed;
     report.no_layout = counts.no_layout;
-    report.failures.extend(counts.unreadable);
-    report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
+    let unreadable = counts.unreadable.clone();
+    let rejected_file = tokio::task::spawn_blocking(move || {
+        for failure in &unreadable {
+            rejected.push(&Rejected {
+                location: &failure.location,
+                index: None,
+                scope: SCOPE_OBJECT,
+                reason: &failure.reason,
+                raw: None,
+            })?;
+        }
+        rejected.finish()
+    })
+    .await
+    .expect("rejected writer does not panic")?;
+    report.failures.extend(counts.unreadable);
+    report.failures.sort_by(|a, b| a.location.cmp(&b.location));
+    report.side_files.extend(rejected_file);
     report.elapsed = started.elapsed();
     // The manifest is committed after the data it describes, the run report last.
     let manifest_bytes = manifest::to_parquet(&manifest)?;
@@ -335,7 +385,7 @@ async fn run(
     .await?;
     let text = serde_json::to_string_pretty(&report).expect("reports serialise");
     lake.put(
-        &format!("{META_DIR}/runs/{}.json", report.run_id),
+        &format!("{META_DIR}/{RUNS_DIR}/{}{REPORT_SUFFIX}", report.run_id),
         text.into_bytes(),
     )
     .await?;
@@ -474,20 +524,35 @@ async fn fetch_all(
     }
 }
 
+/// Where the decode-and-write stage publishes.
+struct Stage<'a> {
+    lake: &'a Arc<Lake>,
+    runtime: tokio::runtime::Handle,
+    run_id: &'a str,
+    /// The lake's committed event files, for the duplicate indexes.
+    existing: &'a [String],
+}
+
 /// Runs the workers and the writer on this (blocking) thread and accounts
-/// for every object.
+/// for every object. Returns the report, the manifest, and the `rejected`
+/// writer for the caller to add the objects the listing could not read.
 fn decode_and_write(
     rx: async_mpsc::Receiver<FetchResult>,
     jobs: usize,
     limit: u64,
-    lake: &Arc<Lake>,
-    runtime: tokio::runtime::Handle,
-    run_id: &str,
+    stage: &Stage<'_>,
     progress: &dyn Progress,
-) -> Result<(IngestReport, Vec<ManifestEntry>)> {
+) -> Result<(IngestReport, Vec<ManifestEntry>, RejectedWriter)> {
     let mut report = IngestReport::default();
     let mut manifest = Vec::new();
-    let mut writer = writer::PartitionedWriter::new(Arc::clone(lake), runtime, run_id);
+    let mut writer = writer::PartitionedWriter::new(
+        Arc::clone(stage.lake),
+        stage.runtime.clone(),
+        stage.run_id,
+        stage.existing,
+    );
+    let mut rejected =
+        RejectedWriter::new(Arc::clone(stage.lake), stage.runtime.clone(), stage.run_id);
     let rx = Mutex::new(rx);
     let stop = AtomicBool::new(false);
     let (tx, messages) = mpsc::sync_channel::<Message>(jobs * 2);
@@ -500,34 +565,47 @@ fn decode_and_write(
         drop(tx);
         let mut result = Ok(());
         for message in messages {
-            match message {
-                Message::Batch(batch) if result.is_ok() => {
-                    result = writer.write(batch);
-                    if result.is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                }
-                Message::Batch(_) => {}
+            if result.is_err() {
+                continue;
+            }
+            result = match message {
+                Message::Batch(batch) => writer.write(batch),
                 Message::Done(outcome) => {
                     if outcome.object.kind.has_events() {
                         progress.object_done(outcome.object.listed.size, outcome.written);
                     }
-                    manifest.push(account(&mut report, run_id, *outcome));
+                    account(&mut report, stage.run_id, *outcome, &mut rejected)
+                        .map(|entry| manifest.push(entry))
                 }
+            };
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
             }
         }
         result
     });
     write_result?;
+    let outcome = writer.finish()?;
+    // Copies are found by the writer, after their objects were accounted.
+    for entry in &mut manifest {
+        if let Some(&copies) = outcome.duplicates.get(&entry.location) {
+            entry.duplicates = copies;
+            entry.written -= copies;
+        }
+    }
+    report.duplicates = outcome.duplicates.values().sum();
+    report.events_written -= report.duplicates;
+    report.conflicts = outcome.conflicts;
     // Objects finish in any order; the report and manifest do not.
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     report
         .rejections
         .sort_by(|a, b| (&a.location, a.index).cmp(&(&b.location, b.index)));
     manifest.sort_by(|a, b| a.location.cmp(&b.location));
-    report.files = writer.finish()?;
+    report.files = outcome.files;
+    report.side_files.extend(outcome.duplicates_file);
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
-    Ok((report, manifest))
+    Ok((report, manifest, rejected))
 }
 
 fn worker(
@@ -558,6 +636,28 @@ fn worker(
     }
 }
 
+/// An object's text as UTF-8. Invalid bytes become U+FFFD; each is listed
+/// by its position in the returned text and its offset in `bytes`, so the
+/// records holding one can be rejected and the rest read as usual.
+fn utf8_text(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, Vec<(usize, u64)>) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (std::borrow::Cow::Borrowed(text), Vec::new());
+    }
+    let mut text = String::with_capacity(bytes.len() + 16);
+    let mut bad = Vec::new();
+    let mut offset = 0u64;
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        offset += chunk.valid().len() as u64;
+        if !chunk.invalid().is_empty() {
+            bad.push((text.len(), offset));
+            text.push(char::REPLACEMENT_CHARACTER);
+            offset += chunk.invalid().len() as u64;
+        }
+    }
+    (std::borrow::Cow::Owned(text), bad)
+}
+
 fn read_object(
     object: SourceObject,
     fetched: Result<Fetched>,
@@ -572,6 +672,8 @@ fn read_object(
         written: 0,
         rejected: Vec::new(),
         error: None,
+        leftover: None,
+        new_fields: HashMap::new(),
     };
     let mut fetched = match fetched {
         Ok(fetched) => fetched,
@@ -590,21 +692,43 @@ fn read_object(
     let decompressed = match decompress::decompress(location, &bytes, named_gz, limit) {
         Ok(d) => d,
         Err(e) => {
+            // A bomb's text is not kept: the cap exists to not hold it.
+            if !matches!(e, Error::TooLarge { .. }) {
+                outcome.leftover = Some(Leftover::of(&bytes));
+            }
             outcome.error = Some(e);
             return outcome;
         }
     };
     drop(bytes);
     outcome.decompressed = decompressed.text.len() as u64;
+    let (text, bad_bytes) = utf8_text(&decompressed.text);
+    let base = text.as_ptr() as usize;
     let mut scratch = Scratch::new();
     let (mut written, mut rejected) = (0u64, Vec::new());
+    let mut consumed = 0usize;
     let context = &outcome.object.context;
-    let walked = json::for_each_record(&decompressed.text, &mut |i, raw| match builder
-        .decode_record(raw, i, location, context, &mut scratch)
-    {
-        Ok(()) => written += 1,
-        Err(r) => rejected.push(r),
+    let walked = json::for_each_record(text.as_bytes(), &mut |i, raw| {
+        let start = raw.get().as_ptr() as usize - base;
+        let end = start + raw.get().len();
+        consumed = end;
+        let first_bad = bad_bytes.partition_point(|&(at, _)| at < start);
+        if let Some(&(at, offset)) = bad_bytes.get(first_bad)
+            && at < end
+        {
+            rejected.push(RejectedRecord {
+                index: i,
+                reason: RejectReason::InvalidUtf8(offset),
+                raw: raw.get().to_owned(),
+            });
+            return;
+        }
+        match builder.decode_record(raw, i, location, context, &mut scratch) {
+            Ok(()) => written += 1,
+            Err(r) => rejected.push(r),
+        }
     });
+    outcome.new_fields = scratch.take_new_fields();
     // A broken gzip stream explains the JSON error that follows it.
     let error = decompressed.error.or(match walked {
         Ok(_) => None,
@@ -620,6 +744,9 @@ fn read_object(
             location: location.clone(),
         }),
     });
+    if error.is_some() {
+        outcome.leftover = Some(Leftover::of(&text.as_bytes()[consumed..]));
+    }
     outcome.records = written + rejected.len() as u64;
     outcome.written = written;
     outcome.rejected = rejected;
@@ -627,7 +754,12 @@ fn read_object(
     outcome
 }
 
-fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> ManifestEntry {
+fn account(
+    report: &mut IngestReport,
+    run_id: &str,
+    outcome: ObjectOutcome,
+    rejected_rows: &mut RejectedWriter,
+) -> Result<ManifestEntry> {
     let ObjectOutcome {
         object,
         fetched,
@@ -636,6 +768,8 @@ fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> M
         written,
         rejected,
         error,
+        leftover,
+        new_fields,
     } = outcome;
     report.count_kind(object.kind);
     if object.kind.has_events() {
@@ -645,22 +779,41 @@ fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> M
     report.records_read += records;
     report.events_written += written;
     report.records_rejected += rejected.len() as u64;
+    for (field, n) in new_fields {
+        *report.new_fields.entry(field).or_default() += n;
+    }
     let rejected_count = rejected.len() as u64;
     for r in rejected {
+        let reason = r.reason.to_string();
+        rejected_rows.push(&Rejected {
+            location: &object.location,
+            index: Some(r.index as u64),
+            scope: SCOPE_RECORD,
+            reason: &reason,
+            raw: Some((&r.raw, r.raw.len() as u64)),
+        })?;
         report.rejections.push(RecordRejection {
             location: object.location.clone(),
             index: r.index as u64,
-            reason: r.reason.to_string(),
-            raw: r.raw,
+            reason,
         });
     }
     let error_text = error.as_ref().map(ToString::to_string);
-    match error {
-        Some(error) => report.failures.push(ObjectFailure {
-            location: object.location.clone(),
-            reason: error.to_string(),
-            records_recovered: records,
-        }),
+    match &error_text {
+        Some(reason) => {
+            rejected_rows.push(&Rejected {
+                location: &object.location,
+                index: None,
+                scope: SCOPE_OBJECT,
+                reason,
+                raw: leftover.as_ref().map(|l| (l.text.as_str(), l.bytes)),
+            })?;
+            report.failures.push(ObjectFailure {
+                location: object.location.clone(),
+                reason: reason.clone(),
+                records_recovered: records,
+            });
+        }
         None if object.kind.has_events() => report.objects_read += 1,
         None => {}
     }
@@ -668,7 +821,7 @@ fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> M
         serde_json::to_string(&fetched.metadata.iter().collect::<BTreeMap<_, _>>())
             .expect("strings serialise")
     });
-    ManifestEntry {
+    Ok(ManifestEntry {
         run: run_id.to_owned(),
         location: object.location,
         kind: serde_json::to_value(object.kind)
@@ -685,9 +838,10 @@ fn account(report: &mut IngestReport, run_id: &str, outcome: ObjectOutcome) -> M
         metadata,
         records,
         written,
+        duplicates: 0,
         rejected: rejected_count,
         error: error_text,
-    }
+    })
 }
 
 /// A fingerprint of what is in `archive`: every object's key, size,

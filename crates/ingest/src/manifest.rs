@@ -3,17 +3,13 @@
 //! files, as `_ctlake/objects/<run>.parquet`, so that a manifest row always
 //! describes data that is already published.
 
-use std::sync::Arc;
-
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
 use crate::{Error, Result};
 
-/// Folder of the manifest files, under the lake's metadata folder.
-pub const OBJECTS_DIR: &str = "objects";
+pub use ctlake_schema::OBJECTS_DIR;
 
 /// One source object in the manifest.
 #[derive(Debug, Clone, Serialize)]
@@ -39,33 +35,13 @@ pub struct ManifestEntry {
     pub records: u64,
     /// Rows written from it.
     pub written: u64,
+    /// Records that were copies of events already stored (see the
+    /// `duplicates` table).
+    pub duplicates: u64,
     /// Records rejected from it.
     pub rejected: u64,
     /// Why it could not be read completely, if it could not.
     pub error: Option<String>,
-}
-
-fn schema() -> SchemaRef {
-    let text = |name| Field::new(name, DataType::Utf8, true);
-    let count = |name| Field::new(name, DataType::UInt64, false);
-    Arc::new(Schema::new(vec![
-        Field::new("run", DataType::Utf8, false),
-        Field::new("location", DataType::Utf8, false),
-        Field::new("kind", DataType::Utf8, false),
-        count("size"),
-        text("etag"),
-        text("version_id"),
-        Field::new(
-            "last_modified",
-            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-            true,
-        ),
-        text("metadata"),
-        count("records"),
-        count("written"),
-        count("rejected"),
-        text("error"),
-    ]))
 }
 
 /// What a committed run learned about one object: enough to tell whether
@@ -138,8 +114,8 @@ pub(crate) fn read_known(
 
 /// The manifest rows as a Parquet file.
 pub(crate) fn to_parquet(entries: &[ManifestEntry]) -> Result<Vec<u8>> {
-    let schema = schema();
-    let mut decoder = arrow::json::ReaderBuilder::new(Arc::clone(&schema))
+    let schema = ctlake_schema::objects_schema();
+    let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
         .build_decoder()
         .map_err(Error::Arrow)?;
     decoder.serialize(entries).map_err(Error::Arrow)?;
@@ -176,6 +152,7 @@ mod tests {
             metadata: Some(r#"{"signature":"00ff"}"#.into()),
             records: 0,
             written: 0,
+            duplicates: 0,
             rejected: 0,
             error: None,
         };

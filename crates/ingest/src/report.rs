@@ -1,12 +1,13 @@
 //! What an ingest run did: every object and every record accounted for.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::source::ObjectKind;
-use crate::writer::WrittenFile;
+use crate::writer::{Conflict, WrittenFile};
 
 /// An object that could not be read completely.
 #[derive(Debug, Clone, Serialize)]
@@ -19,7 +20,7 @@ pub struct ObjectFailure {
     pub records_recovered: u64,
 }
 
-/// A record that did not become a row.
+/// A record that did not become a row. Its text is in the `rejected` table.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordRejection {
     /// Where the object is.
@@ -28,8 +29,6 @@ pub struct RecordRejection {
     pub index: u64,
     /// Why it was rejected.
     pub reason: String,
-    /// The record's JSON text.
-    pub raw: String,
 }
 
 /// The outcome of one ingest run.
@@ -37,6 +36,8 @@ pub struct RecordRejection {
 pub struct IngestReport {
     /// Identifier of the run; also part of every file name it wrote.
     pub run_id: String,
+    /// The archives read, as given.
+    pub inputs: Vec<String>,
     /// Objects listed under the inputs.
     pub objects_listed: u64,
     /// Log and Insight objects read to the end.
@@ -62,6 +63,16 @@ pub struct IngestReport {
     pub records_read: u64,
     /// Rows written to the lake.
     pub events_written: u64,
+    /// Records that were copies of events already in the lake (same eventID,
+    /// recipientAccountId and content): recorded in the `duplicates` table
+    /// instead of stored twice.
+    pub duplicates: u64,
+    /// Records whose eventID and recipientAccountId met a stored event with
+    /// other content: stored, and listed here.
+    pub conflicts: Vec<Conflict>,
+    /// Member paths outside ctlake's columns (kept in `extra`), with how many
+    /// records had each: new fields of a new event version show up here.
+    pub new_fields: BTreeMap<String, u64>,
     /// Records that could not become rows (see `rejections`).
     pub records_rejected: u64,
     /// Bytes read from the source, as stored (compressed).
@@ -72,6 +83,8 @@ pub struct IngestReport {
     pub bytes_written: u64,
     /// Parquet files published.
     pub files: Vec<WrittenFile>,
+    /// Files of the `duplicates` and `rejected` tables published.
+    pub side_files: Vec<WrittenFile>,
     /// Objects that failed, with the reason.
     pub failures: Vec<ObjectFailure>,
     /// Records that were rejected, with the reason.
@@ -137,9 +150,10 @@ impl fmt::Display for IngestReport {
         }
         writeln!(
             f,
-            "  records: {} read = {} written + {} rejected",
-            self.records_read, self.events_written, self.records_rejected
+            "  records: {} read = {} written + {} duplicates + {} rejected",
+            self.records_read, self.events_written, self.duplicates, self.records_rejected
         )?;
+        self.fmt_findings(f)?;
         writeln!(
             f,
             "  bytes:   {} in ({} decompressed), {} out in {} Parquet files",
@@ -173,14 +187,63 @@ impl fmt::Display for IngestReport {
                 writeln!(f, "  … and {} more", self.failures.len() - LISTED)?;
             }
         }
+        if !self.conflicts.is_empty() {
+            writeln!(f, "eventID conflicts:")?;
+            for c in self.conflicts.iter().take(LISTED) {
+                writeln!(
+                    f,
+                    "  {} (account {}): {}#{}",
+                    c.eventid,
+                    c.recipientaccountid.as_deref().unwrap_or("none"),
+                    c.location,
+                    c.index
+                )?;
+            }
+            if self.conflicts.len() > LISTED {
+                writeln!(f, "  … and {} more", self.conflicts.len() - LISTED)?;
+            }
+        }
         if !self.rejections.is_empty() {
-            writeln!(f, "rejected records:")?;
+            writeln!(f, "rejected records (kept in the rejected table):")?;
             for r in self.rejections.iter().take(LISTED) {
                 writeln!(f, "  {}#{}: {}", r.location, r.index, r.reason)?;
             }
             if self.rejections.len() > LISTED {
                 writeln!(f, "  … and {} more", self.rejections.len() - LISTED)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl IngestReport {
+    /// The summary lines on conflicts and new fields, when there are any.
+    fn fmt_findings(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.conflicts.is_empty() {
+            writeln!(
+                f,
+                "  eventID conflicts: {} records share an eventID with a stored event of other content (all kept; see the conflicts view)",
+                self.conflicts.len()
+            )?;
+        }
+        if !self.new_fields.is_empty() {
+            let fields: Vec<String> = self
+                .new_fields
+                .iter()
+                .take(LISTED)
+                .map(|(name, n)| format!("{name} ({n})"))
+                .collect();
+            let more = self.new_fields.len().saturating_sub(LISTED);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "  new fields, kept in `extra`: {}{more}",
+                fields.join(", ")
+            )?;
         }
         Ok(())
     }

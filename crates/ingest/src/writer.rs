@@ -4,16 +4,30 @@
 //! one slice per partition, and each slice appended to that partition's open
 //! file. Files are staged under a hidden temporary name and published by the
 //! [`Lake`] when closed, so a query never sees half a file.
+//!
+//! The writer is also where duplicates are caught. Every copy of one event
+//! has the same eventID, recipientAccountId, eventTime and awsRegion, so it
+//! falls in the same partition: each partition's index of (eventID,
+//! recipientAccountId) → content hashes, loaded from the lake's files the
+//! first time the run writes there, tells a copy (same key, same hash: not
+//! stored again, recorded in `duplicates`) from a conflict (same key, other
+//! content: stored, and reported).
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, partition, take_arrays};
-use ctlake_schema::{COLUMNS, PartitionKey, TABLE_NAME, file_schema};
-use parquet::arrow::ArrowWriter;
+use ctlake_schema::{
+    COLUMNS, DUPLICATES_TABLE, PartitionKey, TABLE_NAME, data_file_name, duplicates_schema,
+    file_schema,
+};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -21,6 +35,7 @@ use parquet::schema::types::ColumnPath;
 
 use crate::decode::EventBatch;
 use crate::lake::Lake;
+use crate::side_tables::RunFile;
 use crate::{Error, Result};
 
 /// Columns looked up by exact value in hunts: a bloom filter lets a point
@@ -94,6 +109,108 @@ struct OpenFile {
     last_write: u64,
 }
 
+/// Two records with one eventID and recipientAccountId but different
+/// content: both are stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Conflict {
+    /// The shared eventID.
+    pub eventid: String,
+    /// The shared recipientAccountId, if the records have one.
+    pub recipientaccountid: Option<String>,
+    /// Where the record that met an earlier, different one was read.
+    pub location: String,
+    /// Its index in that object's `Records`.
+    pub index: i64,
+}
+
+/// What the writer did besides writing events.
+#[derive(Debug, Default)]
+pub(crate) struct WriterOutcome {
+    pub files: Vec<WrittenFile>,
+    pub duplicates_file: Option<WrittenFile>,
+    /// Copies not stored again, by the object they were read from.
+    pub duplicates: HashMap<String, u64>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// The (eventID, recipientAccountId) keys of one partition with the
+/// content hashes stored under each.
+#[derive(Default)]
+struct PartitionIndex {
+    first: HashMap<u64, u128>,
+    /// Further hashes of keys that already have one: eventID conflicts.
+    more: HashMap<u64, Vec<u128>>,
+}
+
+enum Seen {
+    New,
+    Duplicate,
+    Conflict,
+}
+
+impl PartitionIndex {
+    fn insert(&mut self, key: u64, content: u128) -> Seen {
+        match self.first.get(&key) {
+            None => {
+                self.first.insert(key, content);
+                Seen::New
+            }
+            Some(&first) if first == content => Seen::Duplicate,
+            Some(_) => {
+                let more = self.more.entry(key).or_default();
+                if more.contains(&content) {
+                    Seen::Duplicate
+                } else {
+                    more.push(content);
+                    Seen::Conflict
+                }
+            }
+        }
+    }
+}
+
+/// Column positions the writer reads.
+struct Positions {
+    eventid: usize,
+    recipient: usize,
+    hash: usize,
+    time: usize,
+    source_object: usize,
+    source_index: usize,
+    duplicate_columns: Vec<usize>,
+}
+
+impl Positions {
+    fn new() -> Self {
+        let at = |name: &str| {
+            COLUMNS
+                .iter()
+                .position(|c| c.name == name)
+                .expect("catalogue column")
+        };
+        Self {
+            eventid: at("eventid"),
+            recipient: at("recipientaccountid"),
+            hash: at("content_hash"),
+            time: at("eventtime"),
+            source_object: at("source_object"),
+            source_index: at("source_index"),
+            duplicate_columns: [
+                "eventid",
+                "recipientaccountid",
+                "eventtime",
+                "eventname",
+                "content_hash",
+                "source_object",
+                "source_index",
+            ]
+            .into_iter()
+            .map(at)
+            .collect(),
+        }
+    }
+}
+
 /// Writes event batches into the partitions of one table folder.
 pub(crate) struct PartitionedWriter {
     lake: Arc<Lake>,
@@ -104,11 +221,39 @@ pub(crate) struct PartitionedWriter {
     next_file: u64,
     clock: u64,
     written: Vec<WrittenFile>,
+    /// Committed files of the lake by partition folder, and this run's.
+    existing: HashMap<String, Vec<String>>,
+    /// Indexes of the partitions with an open file.
+    indexes: HashMap<PartitionKey, PartitionIndex>,
+    keys: RandomState,
+    positions: Positions,
+    duplicates_file: RunFile,
+    duplicates: HashMap<String, u64>,
+    conflicts: Vec<Conflict>,
 }
 
 impl PartitionedWriter {
-    /// A writer publishing into `lake`; remote lakes upload on `runtime`.
-    pub(crate) fn new(lake: Arc<Lake>, runtime: tokio::runtime::Handle, run_id: &str) -> Self {
+    /// A writer publishing into `lake`, whose committed event files are
+    /// `existing` (lake-relative paths); remote lakes upload on `runtime`.
+    pub(crate) fn new(
+        lake: Arc<Lake>,
+        runtime: tokio::runtime::Handle,
+        run_id: &str,
+        existing: &[String],
+    ) -> Self {
+        let mut by_dir: HashMap<String, Vec<String>> = HashMap::new();
+        for path in existing {
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                by_dir.entry(dir.to_owned()).or_default().push(path.clone());
+            }
+        }
+        let duplicates_file = RunFile::new(
+            Arc::clone(&lake),
+            runtime.clone(),
+            duplicates_schema(),
+            DUPLICATES_TABLE,
+            run_id,
+        );
         Self {
             lake,
             runtime,
@@ -118,6 +263,13 @@ impl PartitionedWriter {
             next_file: 0,
             clock: 0,
             written: Vec::new(),
+            existing: by_dir,
+            indexes: HashMap::new(),
+            keys: RandomState::new(),
+            positions: Positions::new(),
+            duplicates_file,
+            duplicates: HashMap::new(),
+            conflicts: Vec::new(),
         }
     }
 
@@ -146,7 +298,7 @@ impl PartitionedWriter {
                     .collect::<StringArray>(),
             ),
         ];
-        let time = batch.column(time_index()).clone();
+        let time = batch.column(self.positions.time).clone();
         let sort: Vec<SortColumn> = keys
             .iter()
             .chain(std::iter::once(&time))
@@ -181,14 +333,22 @@ impl PartitionedWriter {
                     .map(|(k, _)| k.clone());
                 if let Some(oldest) = oldest {
                     let file = self.open.remove(&oldest).expect("key just found");
-                    self.close(file)?;
+                    self.close(&oldest, file)?;
                 }
+            }
+            if !self.indexes.contains_key(key) {
+                let index = self.load_index(key)?;
+                self.indexes.insert(key.clone(), index);
             }
             let file = self.create(key)?;
             self.open.insert(key.clone(), file);
         }
+        let slice = self.drop_duplicates(key, slice)?;
+        if slice.num_rows() == 0 {
+            return Ok(());
+        }
         let file = self.open.get_mut(key).expect("opened above");
-        file.writer.write(slice).map_err(|source| Error::Parquet {
+        file.writer.write(&slice).map_err(|source| Error::Parquet {
             path: file.temp.clone(),
             source,
         })?;
@@ -197,8 +357,111 @@ impl PartitionedWriter {
         Ok(())
     }
 
+    /// The rows of `slice` that are not copies of stored events; the copies
+    /// go to the `duplicates` file.
+    fn drop_duplicates(&mut self, key: &PartitionKey, slice: &RecordBatch) -> Result<RecordBatch> {
+        let p = &self.positions;
+        let eventid = slice.column(p.eventid).as_string::<i32>();
+        let recipient = slice.column(p.recipient).as_string::<i32>();
+        let hash = slice.column(p.hash).as_string::<i32>();
+        let source = slice.column(p.source_object).as_string::<i32>();
+        let index = self.indexes.get_mut(key).expect("loaded with the file");
+        let mut keep = Vec::with_capacity(slice.num_rows());
+        let mut copies = Vec::new();
+        for row in 0..slice.num_rows() {
+            let id = eventid.value(row);
+            let account = recipient.is_valid(row).then(|| recipient.value(row));
+            let content = parse_hash(hash.value(row));
+            match index.insert(self.keys.hash_one((id, account)), content) {
+                Seen::New => keep.push(row as u32),
+                Seen::Duplicate => {
+                    copies.push(row as u32);
+                    *self
+                        .duplicates
+                        .entry(source.value(row).to_owned())
+                        .or_default() += 1;
+                }
+                Seen::Conflict => {
+                    keep.push(row as u32);
+                    self.conflicts.push(Conflict {
+                        eventid: id.to_owned(),
+                        recipientaccountid: account.map(str::to_owned),
+                        location: source.value(row).to_owned(),
+                        index: slice
+                            .column(p.source_index)
+                            .as_primitive::<arrow::datatypes::Int64Type>()
+                            .value(row),
+                    });
+                }
+            }
+        }
+        if copies.is_empty() {
+            return Ok(slice.clone());
+        }
+        let copies = UInt32Array::from(copies);
+        let mut columns = take_arrays(
+            &p.duplicate_columns
+                .iter()
+                .map(|&i| Arc::clone(slice.column(i)))
+                .collect::<Vec<_>>(),
+            &copies,
+            None,
+        )?;
+        let n = copies.len();
+        for value in [&self.run_id, &key.account, &key.region, &key.date] {
+            columns.push(Arc::new(StringArray::from(vec![value.as_str(); n])));
+        }
+        let batch = RecordBatch::try_new(duplicates_schema(), columns)?;
+        self.duplicates_file.write(&batch)?;
+        let keep = UInt32Array::from(keep);
+        Ok(RecordBatch::try_new(
+            slice.schema(),
+            take_arrays(slice.columns(), &keep, None)?,
+        )?)
+    }
+
+    /// The keys and hashes stored in a partition's committed files and in
+    /// the files this run already published there.
+    fn load_index(&self, key: &PartitionKey) -> Result<PartitionIndex> {
+        let mut index = PartitionIndex::default();
+        let dir = format!("{TABLE_NAME}/{}", key.dir());
+        let Some(files) = self.existing.get(&dir) else {
+            return Ok(index);
+        };
+        let p = &self.positions;
+        for path in files {
+            let bytes = self.runtime.block_on(self.lake.read(path))?;
+            let parquet_error = |source| Error::Parquet {
+                path: path.into(),
+                source,
+            };
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+                .map_err(parquet_error)?;
+            let mask =
+                ProjectionMask::roots(builder.parquet_schema(), [p.eventid, p.recipient, p.hash]);
+            for batch in builder
+                .with_projection(mask)
+                .build()
+                .map_err(parquet_error)?
+            {
+                let batch = batch?;
+                let eventid = batch.column(0).as_string::<i32>();
+                let recipient = batch.column(1).as_string::<i32>();
+                let hash = batch.column(2).as_string::<i32>();
+                for row in 0..batch.num_rows() {
+                    let account = recipient.is_valid(row).then(|| recipient.value(row));
+                    index.insert(
+                        self.keys.hash_one((eventid.value(row), account)),
+                        parse_hash(hash.value(row)),
+                    );
+                }
+            }
+        }
+        Ok(index)
+    }
+
     fn create(&mut self, key: &PartitionKey) -> Result<OpenFile> {
-        let name = format!("part-{}-{:05}.parquet", self.run_id, self.next_file);
+        let name = data_file_name(&self.run_id, self.next_file);
         self.next_file += 1;
         let target = format!("{TABLE_NAME}/{}/{name}", key.dir());
         let temp = self.lake.staging_path(&target)?;
@@ -220,7 +483,9 @@ impl PartitionedWriter {
         })
     }
 
-    fn close(&mut self, file: OpenFile) -> Result<()> {
+    fn close(&mut self, key: &PartitionKey, file: OpenFile) -> Result<()> {
+        // Reloaded from the published files if the run comes back here.
+        self.indexes.remove(key);
         let OpenFile {
             writer,
             temp,
@@ -228,23 +493,14 @@ impl PartitionedWriter {
             rows,
             ..
         } = file;
-        let handle = writer.into_inner().map_err(|source| Error::Parquet {
-            path: temp.clone(),
-            source,
-        })?;
-        handle.sync_all().map_err(|source| Error::Write {
-            path: temp.clone(),
-            source,
-        })?;
-        let bytes = handle
-            .metadata()
-            .map_err(|source| Error::Write {
-                path: temp.clone(),
-                source,
-            })?
-            .len();
-        drop(handle);
+        let bytes = seal(writer, &temp)?;
         self.runtime.block_on(self.lake.publish(&temp, &target))?;
+        if let Some((dir, _)) = target.rsplit_once('/') {
+            self.existing
+                .entry(dir.to_owned())
+                .or_default()
+                .push(target.clone());
+        }
         self.written.push(WrittenFile {
             path: target,
             rows,
@@ -254,21 +510,43 @@ impl PartitionedWriter {
     }
 
     /// Closes every open file and returns all files this writer published.
-    pub(crate) fn finish(mut self) -> Result<Vec<WrittenFile>> {
+    pub(crate) fn finish(mut self) -> Result<WriterOutcome> {
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, file) in open {
-            self.close(file)?;
+        for (key, file) in open {
+            self.close(&key, file)?;
         }
-        Ok(self.written)
+        let mut conflicts = self.conflicts;
+        conflicts.sort_by(|a, b| {
+            (&a.eventid, &a.location, a.index).cmp(&(&b.eventid, &b.location, b.index))
+        });
+        Ok(WriterOutcome {
+            files: self.written,
+            duplicates_file: self.duplicates_file.finish()?,
+            duplicates: self.duplicates,
+            conflicts,
+        })
     }
 }
 
-fn time_index() -> usize {
-    COLUMNS
-        .iter()
-        .position(|c| c.name == "eventtime")
-        .expect("catalogue column")
+/// Finishes a staged Parquet file and makes it durable before it is
+/// published. Returns its size.
+pub(crate) fn seal(writer: ArrowWriter<File>, temp: &std::path::Path) -> Result<u64> {
+    let handle = writer.into_inner().map_err(|source| Error::Parquet {
+        path: temp.to_owned(),
+        source,
+    })?;
+    let io = |source| Error::Write {
+        path: temp.to_owned(),
+        source,
+    };
+    handle.sync_all().map_err(io)?;
+    Ok(handle.metadata().map_err(io)?.len())
+}
+
+/// The content hash column's 32 hex digits as a number.
+fn parse_hash(hex: &str) -> u128 {
+    u128::from_str_radix(hex, 16).unwrap_or(0)
 }
 
 fn string_at(array: &ArrayRef, row: usize) -> String {

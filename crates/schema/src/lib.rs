@@ -41,9 +41,15 @@
 
 mod catalogue;
 mod partition;
+mod tables;
 
 pub use catalogue::{COLUMNS, Column, Kind, RESOURCE_MEMBERS, column, file_schema, table_schema};
 pub use partition::{PartitionKey, UNKNOWN_PARTITION, partition_fields, sanitize_partition_value};
+pub use tables::{
+    DUPLICATES_TABLE, OBJECTS_DIR, OBJECTS_TABLE, REJECTED_TABLE, REPORT_SUFFIX, RUNS_DIR,
+    STARTED_SUFFIX, data_file_name, duplicates_schema, is_run_file, objects_schema,
+    rejected_schema, run_file_dirs, run_of_file,
+};
 
 /// Folder under the lake root that holds ctlake's own metadata.
 pub const META_DIR: &str = "_ctlake";
@@ -52,7 +58,8 @@ pub const MARKER_FILE: &str = "lake.json";
 /// The events table: its folder under the lake root and its SQL name.
 pub const TABLE_NAME: &str = "cloudtrail";
 /// Version of the lake layout written into the marker file.
-pub const LAYOUT_VERSION: u32 = 1;
+/// Version 2 added `content_hash` and the `duplicates` and `rejected` tables.
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Whether `path` holds a ctlake lake (its marker file exists).
 pub fn is_lake(path: &std::path::Path) -> bool {

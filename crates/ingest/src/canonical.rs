@@ -1,0 +1,230 @@
+//! A record's content hash, over a canonical form of its JSON: object keys
+//! sorted (by their decoded text, stable for repeated keys), no white
+//! space, strings re-escaped one way, numbers written from their 64-bit
+//! value. Two deliveries of one event hash the same however they were
+//! serialised (a pretty-printed export, another key order); any other
+//! difference gives another hash.
+//!
+//! A record nested deeper than serde_json's recursion limit is hashed over
+//! its text with white space removed instead, marked so it never equals a
+//! canonical hash: the record is still stored, and an identical copy is
+//! still a duplicate.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::json;
+
+/// Bytes of the digest kept: 128 bits, written as 32 hex digits.
+pub(crate) const HASH_BYTES: usize = 16;
+
+/// Hashes records; holds buffers reused from one record to the next.
+#[derive(Default)]
+pub(crate) struct ContentHasher {
+    canonical: Vec<u8>,
+    members: Vec<Vec<Member>>,
+    tail: Vec<u8>,
+}
+
+impl ContentHasher {
+    /// The content hash of `raw` as lower-case hex.
+    pub(crate) fn hash(&mut self, raw: &RawValue) -> [u8; HASH_BYTES * 2] {
+        self.canonical.clear();
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let canonical = Canon {
+            out: &mut self.canonical,
+            members: &mut self.members,
+            tail: &mut self.tail,
+            depth: 0,
+        }
+        .deserialize(&mut de);
+        let digest = if canonical.is_ok() {
+            blake3::hash(&self.canonical)
+        } else {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(b"\0minified\0");
+            hasher.update(json::minify(raw.get()).as_bytes());
+            hasher.finalize()
+        };
+        let mut out = [0u8; HASH_BYTES * 2];
+        for (i, b) in digest.as_bytes()[..HASH_BYTES].iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+        out
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// One member of an object as written to the canonical buffer: its key's
+/// escaped text (without quotes), and `"key":value` as a whole.
+type Member = (Range<usize>, Range<usize>);
+
+/// Writes the canonical form of one value to `out`.
+struct Canon<'b> {
+    out: &'b mut Vec<u8>,
+    /// Member lists of the objects being written, one per nesting level,
+    /// kept so their allocations are reused.
+    members: &'b mut Vec<Vec<Member>>,
+    tail: &'b mut Vec<u8>,
+    depth: usize,
+}
+
+impl Canon<'_> {
+    fn nested(&mut self) -> Canon<'_> {
+        Canon {
+            out: self.out,
+            members: self.members,
+            tail: self.tail,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Canon<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+impl<'de> Visitor<'de> for Canon<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.out.extend_from_slice(v.to_string().as_bytes());
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.out.extend_from_slice(v.to_string().as_bytes());
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.out.push(b'[');
+        let mut first = true;
+        loop {
+            let start = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            if seq.next_element_seed(self.nested())?.is_none() {
+                self.out.truncate(start);
+                break;
+            }
+            first = false;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let start = self.out.len();
+        let mut members = if self.members.len() > self.depth {
+            std::mem::take(&mut self.members[self.depth])
+        } else {
+            self.members.resize_with(self.depth + 1, Vec::new);
+            Vec::new()
+        };
+        members.clear();
+        while let Some(json::Str(key)) = map.next_key()? {
+            let member_start = self.out.len();
+            write_str(self.out, &key);
+            let key_range = member_start + 1..self.out.len() - 1;
+            self.out.push(b':');
+            map.next_value_seed(self.nested())?;
+            members.push((key_range, member_start..self.out.len()));
+        }
+        // Any fixed order of the escaped keys will do, as escaping is itself
+        // canonical. Stable: repeated keys keep their order, which is content.
+        let out = &*self.out;
+        members.sort_by(|a, b| out[a.0.clone()].cmp(&out[b.0.clone()]));
+        self.tail.clear();
+        self.tail.extend_from_slice(&self.out[start..]);
+        self.out.truncate(start);
+        self.out.push(b'{');
+        for (i, (_, member)) in members.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.out
+                .extend_from_slice(&self.tail[member.start - start..member.end - start]);
+        }
+        self.out.push(b'}');
+        self.members[self.depth] = members;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(text: &str) -> String {
+        let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+        String::from_utf8(ContentHasher::default().hash(&raw).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn serialisation_does_not_matter() {
+        let a = hash(r#"{"b":{"y":[1,{"q":2,"p":"x"}],"x":null},"a":"\u0041é"}"#);
+        let b = hash(
+            "{ \"a\" : \"Aé\",\n  \"b\": {\"x\": null, \"y\": [ 1, {\"p\": \"x\", \"q\": 2} ] } }",
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn content_does() {
+        let base = hash(r#"{"a":1,"b":"x"}"#);
+        for other in [
+            r#"{"a":2,"b":"x"}"#,
+            r#"{"a":1,"b":"X"}"#,
+            r#"{"a":1,"b":"x","c":null}"#,
+            r#"{"a":[1],"b":"x"}"#,
+            r#"{"A":1,"b":"x"}"#,
+        ] {
+            assert_ne!(hash(other), base, "{other}");
+        }
+        // Order inside arrays is content.
+        assert_ne!(hash("[1,2]"), hash("[2,1]"));
+    }
+
+    #[test]
+    fn deep_nesting_hashes_without_overflow() {
+        let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        let spaced = format!("{} 1{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(hash(&deep), hash(&spaced));
+        let other = format!("{}2{}", "[".repeat(5000), "]".repeat(5000));
+        assert_ne!(hash(&deep), hash(&other));
+    }
+}
