@@ -37,6 +37,34 @@ pub enum Command {
     /// Results go to stdout, diagnostics to stderr. Exit status: 0 success,
     /// 2 error.
     Query(QueryArgs),
+    /// Show what a lake holds and check that its books balance.
+    ///
+    /// Sources, runs (and any uncommitted run), objects by kind, records read =
+    /// stored + duplicates + rejected, eventID conflicts, and events with their
+    /// first and last time per account and region. Exit status: 0 the counts in
+    /// the manifests match the rows in the tables; 1 they do not (each mismatch is
+    /// printed); 2 error.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// How `status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// Text for people.
+    Table,
+    /// One JSON object, for scripts.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod helper;
 mod print_format;
 mod progress;
 mod repl;
+mod status;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use anyhow::Context;
 use clap::Parser;
 use ctlake_ingest::Location;
 
-use crate::args::{Cli, Command, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs};
+use crate::args::{Cli, Command, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs};
 use crate::progress::Bar;
 
 /// The exit status contract scripts rely on.
@@ -80,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Ingest(args) => runtime()?.block_on(run_ingest(&args)),
         Command::Sql(args) => runtime()?.block_on(run_sql(args)),
         Command::Query(args) => runtime()?.block_on(run_query(args)),
+        Command::Status(args) => runtime()?.block_on(run_status(&args)),
     }
 }
 
@@ -133,17 +135,30 @@ async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
 async fn open(
     lake: &LakeArg,
     s3: &S3Args,
-) -> anyhow::Result<datafusion::execution::context::SessionContext> {
+) -> anyhow::Result<(datafusion::execution::context::SessionContext, Location)> {
     let text = lake
         .location()
         .context("no lake given: pass --lake PATH (a lake or an archive) or set CTLAKE_LAKE")?;
     let options = s3.options();
     let location = embedded::resolve(&Location::parse(&text)?, &options).await?;
-    Ok(ctlake_query::open_lake_at(&location, &options).await?)
+    let ctx = ctlake_query::open_lake_at(&location, &options).await?;
+    Ok((ctx, location))
+}
+
+async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
+    let (ctx, location) = open(&args.lake, &args.s3).await?;
+    let mut stdout = std::io::stdout().lock();
+    let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
+    stdout.flush()?;
+    Ok(if balanced {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Partial
+    })
 }
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
-    let ctx = open(&args.lake, &args.s3).await?;
+    let (ctx, _) = open(&args.lake, &args.s3).await?;
     repl::run(&ctx, args.format).await?;
     Ok(ExitStatus::Success)
 }
@@ -156,7 +171,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };
-    let ctx = open(&args.lake, &args.s3).await?;
+    let (ctx, _) = open(&args.lake, &args.s3).await?;
     let mut stdout = std::io::stdout().lock();
     exec::exec_and_print(&ctx, &sql, args.format, &mut stdout).await?;
     stdout.flush()?;

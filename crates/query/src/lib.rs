@@ -9,6 +9,16 @@
 //! A lake under an `s3://` prefix is read in place through the same S3
 //! client options as ingest ([`open_lake_at`]).
 //!
+//! Beside `cloudtrail`, the session has the lake's other tables:
+//! `duplicates` (copies of stored events, with where each was read),
+//! `rejected` (records and objects that gave no event, verbatim),
+//! `objects` (the manifest: every object each run read) and the view
+//! `conflicts` (stored events sharing an eventID and recipientAccountId but
+//! not their content).
+//!
+//! Only committed runs are visible: files of an ingest still running, or
+//! killed, are hidden from every table.
+//!
 //! Unquoted identifiers are folded to lower case, so `eventName`,
 //! `EVENTNAME` and `eventname` name the same column.
 //!
@@ -21,10 +31,16 @@
 //! # }
 //! ```
 
+mod committed;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use ctlake_schema::{MARKER_FILE, META_DIR, TABLE_NAME, file_schema, partition_fields};
+use arrow_schema::SchemaRef;
+use ctlake_schema::{
+    DUPLICATES_TABLE, MARKER_FILE, META_DIR, OBJECTS_DIR, OBJECTS_TABLE, REJECTED_TABLE,
+    TABLE_NAME, duplicates_schema, file_schema, objects_schema, partition_fields, rejected_schema,
+};
 use ctlake_store::object_store::path::Path as StorePath;
 use ctlake_store::object_store::{ObjectStore, ObjectStoreExt};
 use ctlake_store::{Location, S3Options};
@@ -55,7 +71,8 @@ pub fn open_lake(root: &Path) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// Registers the lake at `root` as table `cloudtrail` in `ctx`.
+/// Registers the lake at `root` as table `cloudtrail` in `ctx`, with the
+/// lake's other tables.
 pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
     if !is_lake(root) {
         return Err(DataFusionError::Configuration(format!(
@@ -63,10 +80,70 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
             root.display()
         )));
     }
+    check_layout(
+        &std::fs::read(root.join(META_DIR).join(MARKER_FILE))?,
+        &root.display(),
+    )?;
     let root = std::path::absolute(root)?;
-    let dir = root.join(TABLE_NAME);
-    register_table(ctx, ListingTableUrl::parse(format!("{}/", dir.display()))?)
+    let store_root =
+        StorePath::from_absolute_path(&root).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let local = Arc::new(ctlake_store::object_store::local::LocalFileSystem::new());
+    ctx.register_object_store(
+        &url::Url::parse("file://").map_err(|e| DataFusionError::External(Box::new(e)))?,
+        Arc::new(committed::CommittedView::new(local, store_root)),
+    );
+    register_tables(ctx, &format!("{}", root.display()))
 }
+
+/// The layout version a lake marker names must be the one this build writes.
+fn check_layout(marker: &[u8], lake: &dyn std::fmt::Display) -> Result<()> {
+    let layout = serde_json::from_slice::<serde_json::Value>(marker)
+        .ok()
+        .and_then(|v| v["layout"].as_u64());
+    if layout == Some(u64::from(ctlake_schema::LAYOUT_VERSION)) {
+        return Ok(());
+    }
+    Err(DataFusionError::Configuration(format!(
+        "{lake}: lake layout {} but this ctlake reads layout {}; ingest the archive again into a new lake",
+        layout.map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
+        ctlake_schema::LAYOUT_VERSION
+    )))
+}
+
+/// Registers every table of the lake whose root URL (or path) is `root`.
+fn register_tables(ctx: &SessionContext, root: &str) -> Result<()> {
+    let url = |dir: &str| ListingTableUrl::parse(format!("{root}/{dir}/"));
+    register_events(ctx, url(TABLE_NAME)?)?;
+    register_plain(
+        ctx,
+        DUPLICATES_TABLE,
+        url(DUPLICATES_TABLE)?,
+        duplicates_schema(),
+    )?;
+    register_plain(ctx, REJECTED_TABLE, url(REJECTED_TABLE)?, rejected_schema())?;
+    register_plain(
+        ctx,
+        OBJECTS_TABLE,
+        url(&format!("{META_DIR}/{OBJECTS_DIR}"))?,
+        objects_schema(),
+    )?;
+    let conflicts = futures::executor::block_on(ctx.sql(CONFLICTS_VIEW))?;
+    ctx.register_table("conflicts", conflicts.into_view())?;
+    Ok(())
+}
+
+/// Every stored version of an event whose eventID and recipientAccountId
+/// are shared by other content: possible tampering, or sample data reusing
+/// placeholder ids.
+const CONFLICTS_VIEW: &str = "
+SELECT c.eventid, c.recipientaccountid, c.eventtime, c.eventname, c.content_hash,
+       c.source_object, c.source_index
+FROM cloudtrail c
+JOIN (SELECT eventid, recipientaccountid FROM cloudtrail
+      GROUP BY eventid, recipientaccountid
+      HAVING count(DISTINCT content_hash) > 1) k
+  ON c.eventid = k.eventid
+ AND c.recipientaccountid IS NOT DISTINCT FROM k.recipientaccountid";
 
 /// Opens the lake at `location` (a folder or an `s3://` prefix) in a new session.
 pub async fn open_lake_at(location: &Location, s3: &S3Options) -> Result<SessionContext> {
@@ -84,13 +161,19 @@ pub async fn open_lake_at(location: &Location, s3: &S3Options) -> Result<Session
             }
             let base = url::Url::parse(&format!("s3://{bucket}"))
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
-            ctx.register_object_store(&base, store);
-            let table = if prefix.is_empty() {
-                format!("s3://{bucket}/{TABLE_NAME}/")
+            ctx.register_object_store(
+                &base,
+                Arc::new(committed::CommittedView::new(
+                    store,
+                    StorePath::from(prefix.as_str()),
+                )),
+            );
+            let root = if prefix.is_empty() {
+                format!("s3://{bucket}")
             } else {
-                format!("s3://{bucket}/{prefix}/{TABLE_NAME}/")
+                format!("s3://{bucket}/{prefix}")
             };
-            register_table(&ctx, ListingTableUrl::parse(table)?)?;
+            register_tables(&ctx, &root)?;
         }
     }
     Ok(ctx)
@@ -116,13 +199,22 @@ async fn remote_marker(store: &dyn ObjectStore, prefix: &str, location: &Locatio
         format!("{prefix}/{META_DIR}/{MARKER_FILE}")
     };
     match store.get(&StorePath::from(marker)).await {
-        Ok(_) => Ok(true),
+        Ok(found) => {
+            check_layout(
+                &found
+                    .bytes()
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?,
+                location,
+            )?;
+            Ok(true)
+        }
         Err(ctlake_store::object_store::Error::NotFound { .. }) => Ok(false),
         Err(e) => Err(DataFusionError::Execution(format!("{location}: {e}"))),
     }
 }
 
-fn register_table(ctx: &SessionContext, url: ListingTableUrl) -> Result<()> {
+fn register_events(ctx: &SessionContext, url: ListingTableUrl) -> Result<()> {
     let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_enable_pruning(true)))
         .with_file_extension(".parquet")
         .with_table_partition_cols(partition_fields());
@@ -132,4 +224,78 @@ fn register_table(ctx: &SessionContext, url: ListingTableUrl) -> Result<()> {
     let table = ListingTable::try_new(config)?;
     ctx.register_table(TABLE_NAME, Arc::new(table))?;
     Ok(())
+}
+
+fn register_plain(
+    ctx: &SessionContext,
+    name: &str,
+    url: ListingTableUrl,
+    schema: SchemaRef,
+) -> Result<()> {
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// What a lake's runs folder holds: the reports of committed runs (oldest
+/// first) and the ids of runs that started and never committed.
+#[derive(Debug, Default)]
+pub struct LakeRuns {
+    /// Each committed run's report, as JSON.
+    pub reports: Vec<serde_json::Value>,
+    /// Runs going on now, or killed (their files are hidden from queries).
+    pub uncommitted: Vec<String>,
+}
+
+/// Reads the run reports of the lake at `location`, registered in `ctx` by
+/// [`open_lake_at`].
+pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<LakeRuns> {
+    use datafusion::execution::object_store::ObjectStoreUrl;
+    use futures::TryStreamExt;
+    let (url, root) = match location {
+        Location::Local(path) => (
+            ObjectStoreUrl::local_filesystem(),
+            StorePath::from_absolute_path(std::path::absolute(path)?)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+        ),
+        Location::S3 { bucket, prefix } => (
+            ObjectStoreUrl::parse(format!("s3://{bucket}"))?,
+            StorePath::from(prefix.as_str()),
+        ),
+    };
+    let store = ctx.runtime_env().object_store(url)?;
+    let dir = root.clone().join(META_DIR).join(ctlake_schema::RUNS_DIR);
+    let mut names: Vec<StorePath> = store
+        .list(Some(&dir))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await?;
+    names.sort();
+    let mut runs = LakeRuns::default();
+    let reported: std::collections::HashSet<String> = names
+        .iter()
+        .filter_map(|p| p.filename()?.strip_suffix(ctlake_schema::REPORT_SUFFIX))
+        .map(str::to_owned)
+        .collect();
+    for path in &names {
+        let Some(name) = path.filename() else {
+            continue;
+        };
+        if name.ends_with(ctlake_schema::REPORT_SUFFIX) {
+            let bytes = store.get(path).await?.bytes().await?;
+            let report = serde_json::from_slice(&bytes).map_err(|e| {
+                DataFusionError::Execution(format!("{location}: run report {path}: {e}"))
+            })?;
+            runs.reports.push(report);
+        } else if let Some(run) = name.strip_suffix(ctlake_schema::STARTED_SUFFIX)
+            && !reported.contains(run)
+        {
+            runs.uncommitted.push(run.to_owned());
+        }
+    }
+    Ok(runs)
 }
