@@ -102,3 +102,48 @@ pub fn write_gz(path: &Path, data: &[u8]) {
     e.write_all(data).unwrap();
     std::fs::write(path, e.finish().unwrap()).unwrap();
 }
+
+/// Runs `ctlake ingest ARCHIVE --lake LAKE` with `extra` arguments.
+pub fn ingest_cli(archive: &Path, lake: &Path, scratch: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "ingest",
+        archive.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ctlake(&args, scratch)
+}
+
+/// The report of the lake's latest committed run.
+pub fn newest_report(lake: &Path) -> Value {
+    let newest = std::fs::read_dir(lake.join("_ctlake/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .max()
+        .unwrap();
+    serde_json::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap()
+}
+
+/// `ctlake status --format json` of the lake; it must exit 0 (books balance).
+pub fn status(lake: &Path, scratch: &Path) -> Value {
+    let out = ctlake(
+        &[
+            "status",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        scratch,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -23,23 +23,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn ingest(archive: &Path, lake: &Path, scratch: &Path) -> (Output, Value) {
-    let out = ctlake(
-        &[
-            "ingest",
-            archive.to_str().unwrap(),
-            "--lake",
-            lake.to_str().unwrap(),
-        ],
-        scratch,
-    );
-    let newest = std::fs::read_dir(lake.join("_ctlake/runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .max()
-        .unwrap();
-    let report = serde_json::from_str(&std::fs::read_to_string(newest).unwrap()).unwrap();
-    (out, report)
+    let out = common::ingest_cli(archive, lake, scratch, &[]);
+    (out, common::newest_report(lake))
 }
 
 /// Every row by eventid, as a hash of its content.

@@ -14,6 +14,9 @@ use crate::Error;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Bytes inflated per read.
+const CHUNK: usize = 256 * 1024;
+
 /// An object's decompressed bytes. When the gzip stream broke part-way,
 /// `text` holds what came out before the break and `error` says why, so the
 /// complete records before the cut can still be read.
@@ -64,27 +67,37 @@ pub(crate) fn decompress(
             error: None,
         });
     }
-    // Most CloudTrail JSON compresses about 8:1; start near that.
-    let mut text = Vec::with_capacity(
-        bytes
-            .len()
-            .saturating_mul(8)
-            .min(usize::try_from(limit).unwrap_or(usize::MAX)),
-    );
-    let mut decoder = MultiGzDecoder::new(bytes).take(limit.saturating_add(1));
-    let error = match decoder.read_to_end(&mut text) {
-        Ok(_) if text.len() as u64 > limit => {
-            return Err(Error::TooLarge {
-                location: location.to_owned(),
-                limit,
-            });
+    // Most CloudTrail JSON compresses about 8:1; start near that. Growth is
+    // exact past that, so the buffer never holds more than the cap plus a chunk.
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut text = Vec::with_capacity(bytes.len().saturating_mul(8).min(cap));
+    let mut decoder = MultiGzDecoder::new(bytes);
+    let mut chunk = vec![0u8; CHUNK];
+    let error = loop {
+        match decoder.read(&mut chunk) {
+            Ok(0) => break None,
+            Ok(n) => {
+                if text.len() + n > cap {
+                    return Err(Error::TooLarge {
+                        location: location.to_owned(),
+                        limit,
+                    });
+                }
+                if text.capacity() - text.len() < n {
+                    let grown = text.capacity().saturating_mul(2).clamp(CHUNK, cap);
+                    text.reserve_exact(grown.max(text.len() + n) - text.len());
+                }
+                text.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                break Some(Error::Gzip {
+                    location: location.to_owned(),
+                    decompressed: text.len() as u64,
+                    source,
+                });
+            }
         }
-        Ok(_) => None,
-        Err(source) => Some(Error::Gzip {
-            location: location.to_owned(),
-            decompressed: text.len() as u64,
-            source,
-        }),
     };
     Ok(Decompressed { text, error })
 }

@@ -154,6 +154,8 @@ struct ObjectOutcome {
     /// What could not be read of a failed object, for the `rejected` table.
     leftover: Option<Leftover>,
     new_fields: HashMap<String, u64>,
+    /// Whether the object's bytes were read from the store.
+    fetched_ok: bool,
 }
 
 /// The unread part of an object: its text (capped), and how many bytes it was.
@@ -376,6 +378,7 @@ async fn run(
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     report.side_files.extend(rejected_file);
     report.elapsed = started.elapsed();
+    report.peak_memory_bytes = report::peak_memory();
     // The manifest is committed after the data it describes, the run report last.
     let manifest_bytes = manifest::to_parquet(&manifest)?;
     lake.put(
@@ -674,6 +677,7 @@ fn read_object(
         error: None,
         leftover: None,
         new_fields: HashMap::new(),
+        fetched_ok: false,
     };
     let mut fetched = match fetched {
         Ok(fetched) => fetched,
@@ -684,6 +688,7 @@ fn read_object(
     };
     let bytes = std::mem::take(&mut fetched.bytes);
     outcome.fetched = fetched;
+    outcome.fetched_ok = true;
     if !outcome.object.kind.has_events() {
         return outcome;
     }
@@ -770,6 +775,7 @@ fn account(
         error,
         leftover,
         new_fields,
+        fetched_ok,
     } = outcome;
     report.count_kind(object.kind);
     if object.kind.has_events() {
@@ -841,6 +847,7 @@ fn account(
         duplicates: 0,
         rejected: rejected_count,
         error: error_text,
+        fetched: fetched_ok,
     })
 }
 

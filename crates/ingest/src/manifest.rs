@@ -42,6 +42,11 @@ pub struct ManifestEntry {
     pub rejected: u64,
     /// Why it could not be read completely, if it could not.
     pub error: Option<String>,
+    /// Whether its bytes were read from the store. An object that could not
+    /// be fetched is tried again by the next run; one that was read and is
+    /// broken (not gzip, bad JSON, over the size cap) is not, unless it
+    /// changes: it would fail the same way.
+    pub fetched: bool,
 }
 
 /// What a committed run learned about one object: enough to tell whether
@@ -51,8 +56,8 @@ pub(crate) struct KnownObject {
     pub(crate) size: u64,
     pub(crate) etag: Option<String>,
     pub(crate) modified_nanos: Option<i64>,
-    /// Whether reading it gave records or succeeded; an object that failed
-    /// before giving anything is read again next time.
+    /// Whether its bytes were read; one that could not be fetched is read
+    /// again next time, whatever it looks like.
     pub(crate) settled: bool,
 }
 
@@ -95,8 +100,7 @@ pub(crate) fn read_known(
         let modified = column("last_modified")?
             .as_primitive::<TimestampNanosecondType>()
             .clone();
-        let records = column("records")?.as_primitive::<UInt64Type>().clone();
-        let error = column("error")?.clone();
+        let fetched = column("fetched")?.as_boolean().clone();
         for row in 0..batch.num_rows() {
             into.insert(
                 location.value(row).to_owned(),
@@ -104,7 +108,7 @@ pub(crate) fn read_known(
                     size: size.value(row),
                     etag: etag.is_valid(row).then(|| etag.value(row).to_owned()),
                     modified_nanos: modified.is_valid(row).then(|| modified.value(row)),
-                    settled: records.value(row) > 0 || error.is_null(row),
+                    settled: fetched.value(row),
                 },
             );
         }
@@ -155,6 +159,7 @@ mod tests {
             duplicates: 0,
             rejected: 0,
             error: None,
+            fetched: true,
         };
         let bytes = to_parquet(&[entry.clone(), entry]).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))

@@ -89,6 +89,9 @@ pub struct IngestReport {
     pub failures: Vec<ObjectFailure>,
     /// Records that were rejected, with the reason.
     pub rejections: Vec<RecordRejection>,
+    /// Peak resident memory of the process by the end of the run, in bytes
+    /// (Linux `VmHWM`; absent elsewhere).
+    pub peak_memory_bytes: Option<u64>,
     /// Wall time of the run.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
@@ -166,8 +169,11 @@ impl fmt::Display for IngestReport {
         if secs > 0.0 {
             writeln!(
                 f,
-                "  time:    {secs:.2} s, {:.0} events/s",
-                self.records_read as f64 / secs
+                "  time:    {secs:.2} s, {:.0} events/s{}",
+                self.records_read as f64 / secs,
+                self.peak_memory_bytes
+                    .map(|b| format!(", peak memory {}", human(b)))
+                    .unwrap_or_default()
             )?;
         }
         if !self.failures.is_empty() {
@@ -247,6 +253,14 @@ impl IngestReport {
         }
         Ok(())
     }
+}
+
+/// The process's peak resident set size so far, from `/proc/self/status`.
+pub(crate) fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Bytes in binary units, for people.

@@ -371,7 +371,7 @@ impl PartitionedWriter {
         for row in 0..slice.num_rows() {
             let id = eventid.value(row);
             let account = recipient.is_valid(row).then(|| recipient.value(row));
-            let content = parse_hash(hash.value(row));
+            let content = parse_hash(hash.value(row)).expect("the decoder writes 32 hex digits");
             match index.insert(self.keys.hash_one((id, account)), content) {
                 Seen::New => keep.push(row as u32),
                 Seen::Duplicate => {
@@ -450,10 +450,13 @@ impl PartitionedWriter {
                 let hash = batch.column(2).as_string::<i32>();
                 for row in 0..batch.num_rows() {
                     let account = recipient.is_valid(row).then(|| recipient.value(row));
-                    index.insert(
-                        self.keys.hash_one((eventid.value(row), account)),
-                        parse_hash(hash.value(row)),
-                    );
+                    let content = parse_hash(hash.value(row)).ok_or_else(|| {
+                        Error::Setup(format!(
+                            "{path}: content_hash {:?} is not 32 hex digits; the lake file is damaged",
+                            hash.value(row)
+                        ))
+                    })?;
+                    index.insert(self.keys.hash_one((eventid.value(row), account)), content);
                 }
             }
         }
@@ -545,8 +548,8 @@ pub(crate) fn seal(writer: ArrowWriter<File>, temp: &std::path::Path) -> Result<
 }
 
 /// The content hash column's 32 hex digits as a number.
-fn parse_hash(hex: &str) -> u128 {
-    u128::from_str_radix(hex, 16).unwrap_or(0)
+fn parse_hash(hex: &str) -> Option<u128> {
+    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok())?
 }
 
 fn string_at(array: &ArrayRef, row: usize) -> String {

@@ -139,6 +139,7 @@ static OBJECTS: LazyLock<SchemaRef> = LazyLock::new(|| {
         count("duplicates"),
         count("rejected"),
         text("error"),
+        Field::new("fetched", DataType::Boolean, false),
     ]))
 });
 
