@@ -10,18 +10,6 @@ use sha2::{Digest, Sha256};
 
 use crate::common::{self, ctlake, query, rows_as_json};
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 fn ingest(archive: &Path, lake: &Path, scratch: &Path) -> (Output, Value) {
     let out = common::ingest_cli(archive, lake, scratch, &[]);
     (out, common::newest_report(lake))
@@ -41,7 +29,7 @@ fn rows(lake: &Path) -> BTreeMap<String, String> {
 
 fn sample_copy(dir: &Path) -> PathBuf {
     let archive = dir.join("archive");
-    copy_tree(&common::repo().join("sample-logs"), &archive);
+    common::copy_tree(&common::repo().join("sample-logs"), &archive);
     archive
 }
 
