@@ -180,3 +180,65 @@ fn one_ingest_at_a_time() {
     );
     assert!(!lock.exists());
 }
+
+/// The lake's event files with their size and modification time.
+fn data_files(lake: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    walkdir::WalkDir::new(lake.join("cloudtrail"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (e.into_path(), (meta.len(), meta.modified().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_late_event_joins_its_old_day_without_rewriting_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let (out, _) = ingest(&archive, &lake, dir.path());
+    assert!(out.status.success());
+    let before = data_files(&lake);
+
+    // Delivered two days later, about an event of 2024-03-10.
+    let delivery = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-03-10T23:59:59Z",
+        "eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1",
+        "eventID":"late-1","recipientAccountId":"111122223333",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory"}}]}"#;
+    common::write_gz(
+        &archive.join(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/12/111122223333_CloudTrail_us-east-1_20240312T0005Z_late.json.gz",
+        ),
+        delivery.as_bytes(),
+    );
+    let (out, report) = ingest(&archive, &lake, dir.path());
+    assert!(out.status.success());
+    assert_eq!(report["events_written"], 1);
+    let after = data_files(&lake);
+    for (path, stamp) in &before {
+        assert_eq!(
+            after.get(path),
+            Some(stamp),
+            "{} was rewritten",
+            path.display()
+        );
+    }
+    let added: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
+    assert_eq!(added.len(), 1);
+    assert!(
+        added[0]
+            .to_str()
+            .unwrap()
+            .contains("account=111122223333/region=us-east-1/date=2024-03-10/"),
+        "{}",
+        added[0].display()
+    );
+    let day = rows_as_json(&query(
+        &lake,
+        "SELECT count(*) AS n FROM cloudtrail WHERE date = DATE '2024-03-10' AND eventid = 'late-1'",
+    ));
+    assert_eq!(day[0]["n"], 1);
+}
