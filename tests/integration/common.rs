@@ -24,15 +24,20 @@ pub fn corpora() -> Option<PathBuf> {
     }
 }
 
-/// Runs the ctlake binary with `args`, isolated from the user's cache and history.
-pub fn ctlake(args: &[&str], scratch: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctlake"))
+/// The ctlake binary with `args`, isolated from the user's cache and history.
+pub fn command(args: &[&str], scratch: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctlake"));
+    command
         .args(args)
         .env("CTLAKE_CACHE_DIR", scratch.join("cache"))
         .env("CTLAKE_HISTORY", scratch.join("history"))
-        .env_remove("CTLAKE_LAKE")
-        .output()
-        .expect("ctlake runs")
+        .env_remove("CTLAKE_LAKE");
+    command
+}
+
+/// Runs the ctlake binary with `args`, isolated from the user's cache and history.
+pub fn ctlake(args: &[&str], scratch: &Path) -> Output {
+    command(args, scratch).output().expect("ctlake runs")
 }
 
 /// Ingests `inputs` into a new lake under `dir` with the library.

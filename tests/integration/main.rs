@@ -2,6 +2,7 @@
 
 mod common;
 mod conformance;
+mod crash;
 mod forensic;
 mod incremental;
 mod ingest_cli;

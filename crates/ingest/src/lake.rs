@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ctlake_schema::{LAYOUT_VERSION, MARKER_FILE, META_DIR, TABLE_NAME};
+use ctlake_schema::{LAYOUT_VERSION, MARKER_FILE, META_DIR, RUNS_DIR, TABLE_NAME};
 use ctlake_store::object_store::buffered::BufWriter;
 use ctlake_store::object_store::path::Path as StorePath;
 use ctlake_store::object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
@@ -83,23 +83,22 @@ impl Lake {
             let marker = std::fs::read(&path).map_err(|source| Error::Write { path, source })?;
             check_layout(&marker, &root.display().to_string())?;
         } else {
-            let empty = match std::fs::read_dir(&root) {
-                Ok(mut entries) => entries.next().is_none(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(source) => return Err(Error::Write { path: root, source }),
-            };
-            if !empty {
+            if !is_empty_or_unborn(&root)? {
                 return Err(Error::NotALake {
                     location: root.display().to_string(),
                 });
             }
             let meta = root.join(META_DIR);
-            std::fs::create_dir_all(&meta).map_err(|source| Error::Write {
-                path: meta.clone(),
+            let runs = meta.join(RUNS_DIR);
+            std::fs::create_dir_all(&runs).map_err(|source| Error::Write {
+                path: runs.clone(),
                 source,
             })?;
+            // Staged and renamed: a kill never leaves a half-written marker.
+            let staged = meta.join(format!(".{MARKER_FILE}.inprogress"));
+            write_synced(&staged, marker().as_bytes())?;
             let path = meta.join(MARKER_FILE);
-            std::fs::write(&path, marker()).map_err(|source| Error::Write { path, source })?;
+            std::fs::rename(&staged, &path).map_err(|source| Error::Write { path, source })?;
         }
         // The table folder exists from the start so an empty lake can be queried.
         let table = root.join(TABLE_NAME);
@@ -357,25 +356,22 @@ impl Lake {
         match &self.root {
             Root::Local(root) => {
                 let path = root.join(&relative);
-                loop {
-                    match std::fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&path)
-                    {
-                        Ok(mut file) => {
-                            use std::io::Write;
-                            file.write_all(holder.as_bytes())
-                                .map_err(|source| Error::Write {
-                                    path: path.clone(),
-                                    source,
-                                })?;
-                            break;
-                        }
+                // The lock appears with its holder in one step (a hard link
+                // of a finished file), so a kill never leaves it empty.
+                let runs = root.join(META_DIR).join(RUNS_DIR);
+                std::fs::create_dir_all(&runs).map_err(|source| Error::Write {
+                    path: runs.clone(),
+                    source,
+                })?;
+                let staged = runs.join(format!(".lock-{run_id}.inprogress"));
+                write_synced(&staged, holder.as_bytes())?;
+                let taken = loop {
+                    match std::fs::hard_link(&staged, &path) {
+                        Ok(()) => break Ok(()),
                         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                             let held = std::fs::read_to_string(&path).unwrap_or_default();
                             if holder_is_alive(&held) {
-                                return Err(Error::Locked {
+                                break Err(Error::Locked {
                                     lake: self.name(),
                                     holder: held.trim().to_owned(),
                                 });
@@ -383,9 +379,16 @@ impl Lake {
                             // The holder was killed: its lock is stale.
                             let _ = std::fs::remove_file(&path);
                         }
-                        Err(source) => return Err(Error::Write { path, source }),
+                        Err(source) => {
+                            break Err(Error::Write {
+                                path: path.clone(),
+                                source,
+                            });
+                        }
                     }
-                }
+                };
+                let _ = std::fs::remove_file(&staged);
+                taken?;
             }
             Root::S3 { store, .. } => {
                 let key = self.key(&relative);
@@ -438,6 +441,46 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_default()
+}
+
+/// Writes `bytes` to a new file at `path` and makes them durable.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let io = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::create(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+/// Whether `root` may become a new lake: it is absent or empty, or holds
+/// only what a lake creation killed before its marker was in place left
+/// (`_ctlake/` with folders and staging files, no other file).
+fn is_empty_or_unborn(root: &Path) -> Result<bool> {
+    let entries: Vec<_> = match std::fs::read_dir(root) {
+        Ok(entries) => entries.filter_map(std::result::Result::ok).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(source) => {
+            return Err(Error::Write {
+                path: root.to_owned(),
+                source,
+            });
+        }
+    };
+    match entries.as_slice() {
+        [] => Ok(true),
+        [only] if only.file_name() == META_DIR => Ok(walkdir::WalkDir::new(only.path())
+            .into_iter()
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .all(|e| {
+                let name = e.file_name().to_string_lossy();
+                name.starts_with('.') && name.ends_with(".inprogress")
+            })),
+        _ => Ok(false),
+    }
 }
 
 /// Whether the process named in a lock file still runs. Only a holder on
