@@ -180,6 +180,10 @@ pub struct SqlArgs {
     /// Output format of results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Let statements change the lake (INSERT, UPDATE, DELETE, DROP, COPY TO or CREATE
+    /// EXTERNAL TABLE inside it). Off by default: the lake is evidence.
+    #[arg(long)]
+    pub allow_write: bool,
     #[command(flatten)]
     pub s3: S3Args,
 }
@@ -198,6 +202,10 @@ pub struct QueryArgs {
     /// Output format of results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Let statements change the lake (INSERT, UPDATE, DELETE, DROP, COPY TO or CREATE
+    /// EXTERNAL TABLE inside it). Off by default: the lake is evidence.
+    #[arg(long)]
+    pub allow_write: bool,
     #[command(flatten)]
     pub s3: S3Args,
 }

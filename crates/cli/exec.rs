@@ -5,8 +5,6 @@ use std::time::{Duration, Instant};
 
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::print_format::{Format, print_batches};
 
@@ -21,22 +19,24 @@ pub struct Executed {
     pub elapsed: Duration,
 }
 
-/// Runs every statement in `sql` in order and prints each result to `out`.
-/// Stops at the first error.
+/// Runs every statement in `sql` (Lake or DataFusion SQL) in order and
+/// prints each result to `out`. Stops at the first error. Statements that
+/// would change the lake are refused unless `allow_write`.
 pub async fn exec_and_print<W: Write>(
     ctx: &SessionContext,
     sql: &str,
     format: Format,
+    allow_write: bool,
     out: &mut W,
 ) -> Result<Executed> {
     let started = Instant::now();
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
+    let statements = ctlake_query::parse(sql)?;
     if statements.is_empty() {
         return Err(DataFusionError::Plan("no SQL statement to run".to_owned()));
     }
     let mut done = Executed::default();
     for statement in statements {
-        let plan = ctx.state().statement_to_plan(statement).await?;
+        let plan = ctlake_query::plan(ctx, statement, allow_write).await?;
         let df = ctx.execute_logical_plan(plan).await?;
         let schema = df.schema().inner().clone();
         let batches = df.collect().await?;

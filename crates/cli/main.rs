@@ -159,7 +159,7 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
     let (ctx, _) = open(&args.lake, &args.s3).await?;
-    repl::run(&ctx, args.format).await?;
+    repl::run(&ctx, args.format, args.allow_write).await?;
     Ok(ExitStatus::Success)
 }
 
@@ -173,7 +173,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
     };
     let (ctx, _) = open(&args.lake, &args.s3).await?;
     let mut stdout = std::io::stdout().lock();
-    exec::exec_and_print(&ctx, &sql, args.format, &mut stdout).await?;
+    exec::exec_and_print(&ctx, &sql, args.format, args.allow_write, &mut stdout).await?;
     stdout.flush()?;
     Ok(ExitStatus::Success)
 }

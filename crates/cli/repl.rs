@@ -19,10 +19,11 @@ const PROMPT: &str = "ctlake> ";
 struct Settings {
     format: Format,
     timing: bool,
+    allow_write: bool,
 }
 
 /// Runs the REPL until `\q` or end of input.
-pub async fn run(ctx: &SessionContext, format: Format) -> anyhow::Result<()> {
+pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> anyhow::Result<()> {
     let mut names = command::table_names(ctx);
     for table in names.clone() {
         if let Ok(provider) = ctx.table_provider(table.as_str()).await {
@@ -47,6 +48,7 @@ pub async fn run(ctx: &SessionContext, format: Format) -> anyhow::Result<()> {
     let mut settings = Settings {
         format,
         timing: false,
+        allow_write,
     };
     loop {
         match editor.readline(PROMPT) {
@@ -88,7 +90,7 @@ pub async fn run(ctx: &SessionContext, format: Format) -> anyhow::Result<()> {
 async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
     let mut stdout = std::io::stdout();
     tokio::select! {
-        result = exec_and_print(ctx, sql, settings.format, &mut stdout) => match result {
+        result = exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout) => match result {
             Ok(done) => {
                 let rows = if done.rows == 1 { "1 row".to_owned() } else { format!("{} rows", done.rows) };
                 if settings.timing {

@@ -67,7 +67,7 @@ pub fn query(lake: &Path, sql: &str) -> Vec<RecordBatch> {
         .unwrap();
     rt.block_on(async {
         let ctx = ctlake_query::open_lake(lake).expect("lake opens");
-        ctx.sql(sql)
+        ctlake_query::sql(&ctx, sql)
             .await
             .expect("plans")
             .collect()

@@ -486,6 +486,10 @@ fn conform(inputs: &[PathBuf]) -> usize {
         let location = row["source_object"].as_str().unwrap();
         let index = row["source_index"].as_u64().unwrap() as usize;
         let record = &sources[location][index];
+        let eventjson = row["eventjson"].as_str().unwrap();
+        if serde_json::from_str::<Value>(eventjson).ok().as_ref() != Some(record) {
+            problems.push(format!("{location}#{index}: eventjson is not the record"));
+        }
         if row["content_hash"].as_str() != Some(content_hash(record).as_str()) {
             problems.push(format!("{location}#{index}: content_hash differs"));
         }
@@ -542,7 +546,7 @@ fn every_column_is_checked() {
         let covered = PATHS.iter().any(|(c, _, _)| *c == name)
             || matches!(
                 name,
-                "source_object" | "source_index" | "content_hash" | "extra"
+                "source_object" | "source_index" | "eventjson" | "content_hash" | "extra"
             );
         assert!(covered, "column {name} has no conformance path");
     }

@@ -416,6 +416,11 @@ fn check_rows(lake: &Path, complete: usize) {
         cell("SELECT requestparameters AS p FROM cloudtrail WHERE eventid = 'keys'")["p"],
         KEYS
     );
+    // The record is also kept as delivered, byte for byte.
+    assert_eq!(
+        cell("SELECT eventjson AS j FROM cloudtrail WHERE eventid = 'keys'")["j"],
+        rec("keys", &format!(r#","requestParameters":{KEYS}"#)).as_str()
+    );
     let extra = cell("SELECT extra FROM cloudtrail WHERE eventid = 'good-4'");
     let extra: Value = serde_json::from_str(extra["extra"].as_str().unwrap()).unwrap();
     assert_eq!(extra["brandNewField"], 1);

@@ -59,9 +59,7 @@ impl AsyncDB for Lake {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Failure> {
-        let df = self
-            .ctx
-            .sql(sql)
+        let df = ctlake_query::sql(&self.ctx, sql)
             .await
             .map_err(|e| Failure(e.to_string()))?;
         let width = df.schema().fields().len();

@@ -333,6 +333,7 @@ impl EventBuilder {
                     };
                     b.append_value(index as i64);
                 }
+                Kind::RawRecord => push_str(builder, Some(raw.get())),
                 Kind::ContentHash => push_str(
                     builder,
                     Some(std::str::from_utf8(&hash).expect("hex is ASCII")),

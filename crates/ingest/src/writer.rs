@@ -51,6 +51,8 @@ const BLOOM_COLUMNS: &[&str] = &[
 /// Columns that are unique or nearly so per row: dictionaries only cost there.
 const NO_DICTIONARY: &[&str] = &[
     "eventid",
+    "eventjson",
+    "content_hash",
     "requestid",
     "requestparameters",
     "responseelements",

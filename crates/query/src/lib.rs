@@ -32,6 +32,8 @@
 //! ```
 
 mod committed;
+mod dialect;
+mod functions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -52,14 +54,101 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
 use datafusion::prelude::SessionConfig;
 
-/// A session configured for lake queries, with no tables yet.
+/// A session configured for lake queries, with no tables yet: the JSON
+/// functions of datafusion-functions-json and the Trino functions Lake
+/// queries use are registered.
 pub fn session() -> SessionContext {
     let mut config = SessionConfig::new().with_information_schema(true);
     let options = config.options_mut();
     // Evaluate filters while decoding Parquet, so selective hunts read few pages.
     options.execution.parquet.pushdown_filters = true;
     options.execution.parquet.reorder_filters = true;
-    SessionContext::new_with_config(config)
+    let mut ctx = SessionContext::new_with_config(config);
+    datafusion_functions_json::register_all(&mut ctx)
+        .expect("registering functions in a new session cannot fail");
+    for udf in functions::all() {
+        ctx.register_udf(udf);
+    }
+    ctx
+}
+
+pub use dialect::parse;
+
+/// The lake a session was opened on, kept in its configuration so that
+/// statements can be checked against it.
+#[derive(Debug, Clone)]
+struct LakeRoot(String);
+
+/// Plans one parsed statement. Statements that would change the lake
+/// (`INSERT`, `UPDATE`, `DELETE`, `DROP`, `COPY … TO` or `CREATE EXTERNAL
+/// TABLE` inside it) are refused unless `allow_write`; exporting results
+/// elsewhere is allowed.
+pub async fn plan(
+    ctx: &SessionContext,
+    statement: datafusion::sql::parser::Statement,
+    allow_write: bool,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    if !allow_write {
+        let lake = ctx
+            .state()
+            .config()
+            .get_extension::<LakeRoot>()
+            .map(|root| root.0.clone());
+        guard(&statement, lake.as_deref())?;
+    }
+    ctx.state().statement_to_plan(statement).await
+}
+
+/// Runs one statement of Lake or DataFusion SQL, read-only.
+pub async fn sql(ctx: &SessionContext, text: &str) -> Result<datafusion::dataframe::DataFrame> {
+    let mut statements = parse(text)?;
+    if statements.len() != 1 {
+        return Err(DataFusionError::Plan(format!(
+            "expected one statement, found {}",
+            statements.len()
+        )));
+    }
+    let plan = plan(ctx, statements.remove(0), false).await?;
+    ctx.execute_logical_plan(plan).await
+}
+
+fn guard(statement: &datafusion::sql::parser::Statement, lake: Option<&str>) -> Result<()> {
+    use datafusion::sql::parser::Statement as S;
+    let refuse = |what: &str| {
+        Err(DataFusionError::Plan(format!(
+            "{what} refused: the lake{} is evidence and read-only; pass --allow-write to change it anyway",
+            lake.map(|l| format!(" at {l}")).unwrap_or_default()
+        )))
+    };
+    let inside = |target: &str| lake.is_some_and(|root| is_inside(target, root));
+    match statement {
+        S::Statement(s) => match dialect::writes(s) {
+            Some(what) => refuse(what),
+            None => Ok(()),
+        },
+        S::Explain(explain) => guard(&explain.statement, lake),
+        S::CopyTo(copy) if inside(&copy.target) => refuse(&format!(
+            "COPY TO {} (inside the lake; write results elsewhere, e.g. TO 'results.csv')",
+            copy.target
+        )),
+        S::CreateExternalTable(table) if table.locations.iter().any(|l| inside(l)) => {
+            refuse(&format!(
+                "CREATE EXTERNAL TABLE over {} (inside the lake)",
+                table.locations.join(", ")
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `target` (a path or URL) is at or under the lake `root`.
+fn is_inside(target: &str, root: &str) -> bool {
+    if root.starts_with("s3://") {
+        let root = root.trim_end_matches('/');
+        return target == root || target.starts_with(&format!("{root}/"));
+    }
+    let path = target.strip_prefix("file://").unwrap_or(target);
+    std::path::absolute(path).is_ok_and(|p| p.starts_with(root))
 }
 
 pub use ctlake_schema::is_lake;
@@ -127,10 +216,19 @@ fn register_tables(ctx: &SessionContext, root: &str) -> Result<()> {
         url(&format!("{META_DIR}/{OBJECTS_DIR}"))?,
         objects_schema(),
     )?;
-    let conflicts = futures::executor::block_on(ctx.sql(CONFLICTS_VIEW))?;
-    ctx.register_table("conflicts", conflicts.into_view())?;
+    for (name, sql) in [("conflicts", CONFLICTS_VIEW), ("insights", INSIGHTS_VIEW)] {
+        let view = futures::executor::block_on(ctx.sql(sql))?;
+        ctx.register_table(name, view.into_view())?;
+    }
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .set_extension(Arc::new(LakeRoot(root.to_owned())));
     Ok(())
 }
+
+/// Insight events, which CloudTrail Lake keeps in their own event data store.
+const INSIGHTS_VIEW: &str = "SELECT * FROM cloudtrail WHERE eventcategory = 'Insight'";
 
 /// Every stored version of an event whose eventID and recipientAccountId
 /// are shared by other content: possible tampering, or sample data reusing

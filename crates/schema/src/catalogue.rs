@@ -28,6 +28,8 @@ pub enum Kind {
     SourceObject,
     /// Provenance: the event's index in its object's `Records` array.
     SourceIndex,
+    /// The record's JSON text exactly as delivered.
+    RawRecord,
     /// Hex digest of the record's canonical form (keys sorted, no white
     /// space, strings in one escaping): equal for the same event however it
     /// was serialised, so duplicates are told from eventID conflicts.
@@ -60,9 +62,12 @@ impl Column {
     /// The column's Arrow type.
     pub fn data_type(&self) -> DataType {
         match self.kind {
-            Kind::Utf8 | Kind::Json | Kind::SourceObject | Kind::ContentHash | Kind::Extra => {
-                DataType::Utf8
-            }
+            Kind::Utf8
+            | Kind::Json
+            | Kind::SourceObject
+            | Kind::RawRecord
+            | Kind::ContentHash
+            | Kind::Extra => DataType::Utf8,
             Kind::Boolean => DataType::Boolean,
             Kind::Timestamp => timestamp_type(),
             Kind::SourceIndex => DataType::Int64,
@@ -188,6 +193,7 @@ columns! {
     "useridentity_invokedbydelegate_accountid", ["userIdentity", "invokedByDelegate", "accountId"], Kind::Utf8, "Account of the delegate that made the call";
     "source_object", [], Kind::SourceObject, "Provenance: path or s3:// URL of the object the event was read from";
     "source_index", [], Kind::SourceIndex, "Provenance: the event's index (from 0) in that object's Records array";
+    "eventjson", [], Kind::RawRecord, "The whole record as delivered, byte for byte (JSON text), as CloudTrail Lake's eventJson";
     "content_hash", [], Kind::ContentHash, "BLAKE3 of the record's canonical JSON (sorted keys, no white space), 128 bits in hex: same event, same hash";
     "extra", [], Kind::Extra, "What no other column holds (new fields, values of unexpected type), as JSON";
 }

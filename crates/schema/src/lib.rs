@@ -58,8 +58,9 @@ pub const MARKER_FILE: &str = "lake.json";
 /// The events table: its folder under the lake root and its SQL name.
 pub const TABLE_NAME: &str = "cloudtrail";
 /// Version of the lake layout written into the marker file.
-/// Version 2 added `content_hash` and the `duplicates` and `rejected` tables.
-pub const LAYOUT_VERSION: u32 = 2;
+/// Version 2 added `content_hash` and the `duplicates` and `rejected`
+/// tables; version 3 added `eventjson`.
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Whether `path` holds a ctlake lake (its marker file exists).
 pub fn is_lake(path: &std::path::Path) -> bool {

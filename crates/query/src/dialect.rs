@@ -1,0 +1,620 @@
+//! CloudTrail Lake's SQL (Trino over Lake's schema) translated to the lake's
+//! DataFusion SQL, so saved Lake queries run unchanged.
+//!
+//! The translation is syntactic, on the parsed statement, before planning:
+//!
+//! - event data store references in `FROM`/`JOIN` (an EDS id or ARN, or the
+//!   placeholders `$EDS_ID`, `<EDS ID>`, `<event_data_store_id>`) name
+//!   `cloudtrail`;
+//! - `userIdentity.a.b` paths, in any letter case, name the flattened
+//!   column (`useridentity_a_b`), so filters through them prune exactly as
+//!   filters on the column do; a path to a whole object (`userIdentity`,
+//!   `userIdentity.sessionContext`) builds the nested struct;
+//! - the free-form fields, stored as JSON text, answer Lake's map
+//!   operations: `element_at(requestParameters, 'k')`, `requestParameters['k']`,
+//!   `map_keys`, `map_values`, `cardinality`;
+//! - Trino functions become their DataFusion equivalents (JSON functions
+//!   with JSONPath on top of datafusion-functions-json; `count_if`,
+//!   `max_by`, `regexp_extract`, `date`, `hour`, `to_iso8601`, …);
+//! - functions taking lambdas are refused with a message naming them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::ControlFlow;
+use std::sync::LazyLock;
+
+use ctlake_schema::{COLUMNS, Kind};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{
+    AccessExpr, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Join, JoinConstraint,
+    JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript, TableFactor, Value,
+    VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use regex::Regex;
+
+/// Parses `sql` as Lake or DataFusion SQL and translates it to DataFusion's.
+pub fn parse(sql: &str) -> Result<Vec<DFStatement>> {
+    let sql = table_references(sql);
+    let mut statements: Vec<DFStatement> =
+        DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})?.into();
+    for statement in &mut statements {
+        translate(statement)?;
+    }
+    Ok(statements)
+}
+
+/// `FROM <EDS id|ARN|placeholder>` as `FROM cloudtrail`. Done on the text:
+/// none of these forms is an SQL identifier.
+fn table_references(sql: &str) -> std::borrow::Cow<'_, str> {
+    static EDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"(?i)\b(FROM|JOIN)(\s+)(?:"|`)?("#,
+            r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]*:\d*:eventdatastore/[A-Za-z0-9-]+",
+            r"|\$EDS_ID\b",
+            r"|<[^<>\n]*>",
+            r"|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}",
+            r#")(?:"|`)?"#
+        ))
+        .expect("valid pattern")
+    });
+    EDS.replace_all(sql, "${1}${2}cloudtrail")
+}
+
+fn translate(statement: &mut DFStatement) -> Result<()> {
+    match statement {
+        DFStatement::Statement(s) => translate_sql(s),
+        DFStatement::Explain(explain) => translate(&mut explain.statement),
+        DFStatement::CopyTo(copy) => match &mut copy.source {
+            CopyToSource::Query(query) => translate_sql(query),
+            CopyToSource::Relation(_) => Ok(()),
+        },
+        DFStatement::CreateExternalTable(_) | DFStatement::Reset(_) => Ok(()),
+    }
+}
+
+fn translate_sql<V: VisitMut>(node: &mut V) -> Result<()> {
+    let mut shapes = Shapes::default();
+    if let ControlFlow::Break(e) = node.visit(&mut shapes) {
+        return Err(e);
+    }
+    let _ = visit_relations_mut(node, |name: &mut ObjectName| {
+        if name.0.len() == 1 && name.to_string().eq_ignore_ascii_case("cloudtrail") {
+            *name = ObjectName::from(vec![Ident::new("cloudtrail")]);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let mut failure = None;
+    let _ = visit_expressions_mut(node, |expr: &mut Expr| {
+        match rewrite(expr, &shapes.unnested) {
+            Ok(Some(new)) => {
+                *expr = new;
+                ControlFlow::Continue(())
+            }
+            Ok(None) => ControlFlow::Continue(()),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    });
+    failure.map_or(Ok(()), Err)
+}
+
+/// Rewrites of a query's shape, done before its expressions are translated:
+/// `CROSS JOIN UNNEST(...)` as a derived table DataFusion can plan, and
+/// names for translated select items, so a result column is called `arn`
+/// (as in Lake) rather than after the expression it became.
+#[derive(Default)]
+struct Shapes {
+    /// Aliases of unnested tables, whose qualifier is dropped.
+    unnested: HashSet<String>,
+}
+
+impl VisitorMut for Shapes {
+    type Break = DataFusionError;
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<DataFusionError> {
+        if let Err(e) = self.unnest(select) {
+            return ControlFlow::Break(e);
+        }
+        for item in &mut select.projection {
+            let SelectItem::UnnamedExpr(expr) = item else {
+                continue;
+            };
+            let mut translated = expr.clone();
+            let _ = visit_expressions_mut(&mut translated, |e: &mut Expr| {
+                if let Ok(Some(new)) = rewrite(e, &self.unnested) {
+                    *e = new;
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            if translated == *expr {
+                continue;
+            }
+            let name = match &*expr {
+                Expr::Identifier(i) => i.value.to_lowercase(),
+                Expr::CompoundIdentifier(parts) => parts
+                    .last()
+                    .map(|i| i.value.to_lowercase())
+                    .unwrap_or_default(),
+                other => other.to_string(),
+            };
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: Ident::with_quote('"', name),
+            };
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Shapes {
+    /// `FROM t CROSS JOIN UNNEST(e) AS u(x)` (or `FROM t, UNNEST(e) AS u(x)`)
+    /// as `FROM (SELECT t.*, unnest(e) AS x FROM t) AS t`.
+    fn unnest(&mut self, select: &mut Select) -> Result<()> {
+        // The comma form is a cross join.
+        if select.from.len() == 2
+            && matches!(select.from[1].relation, TableFactor::UNNEST { .. })
+            && select.from[1].joins.is_empty()
+        {
+            let unnest = select.from.remove(1);
+            select.from[0].joins.insert(
+                0,
+                Join {
+                    relation: unnest.relation,
+                    global: false,
+                    join_operator: JoinOperator::CrossJoin(JoinConstraint::None),
+                },
+            );
+        }
+        for from in &mut select.from {
+            let Some(first) = from.joins.first() else {
+                continue;
+            };
+            let cross = matches!(
+                first.join_operator,
+                JoinOperator::CrossJoin(JoinConstraint::None)
+                    | JoinOperator::Join(JoinConstraint::None)
+                    | JoinOperator::Inner(JoinConstraint::None)
+            );
+            let TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } = &first.relation
+            else {
+                continue;
+            };
+            if !cross {
+                continue;
+            }
+            let base_name = match &from.relation {
+                TableFactor::Table { alias: Some(a), .. }
+                | TableFactor::Derived { alias: Some(a), .. } => a.name.to_string(),
+                TableFactor::Table { name, .. } => {
+                    name.0.last().map(ToString::to_string).unwrap_or_default()
+                }
+                _ => {
+                    return Err(DataFusionError::Plan(
+                        "UNNEST: give the table before CROSS JOIN UNNEST an alias".to_owned(),
+                    ));
+                }
+            };
+            let columns: Vec<String> = array_exprs
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let name = alias
+                        .as_ref()
+                        .and_then(|a| a.columns.get(i))
+                        .map_or_else(|| format!("unnest_{i}"), |c| c.name.to_string());
+                    format!("unnest({e}) AS {name}")
+                })
+                .collect();
+            if let Some(alias) = alias {
+                self.unnested.insert(alias.name.value.to_lowercase());
+            }
+            let derived = format!(
+                "(SELECT {base_name}.*, {} FROM {}) AS {base_name}",
+                columns.join(", "),
+                from.relation
+            );
+            from.relation = Parser::new(&GenericDialect {})
+                .try_with_sql(&derived)?
+                .parse_table_factor()?;
+            from.joins.remove(0);
+        }
+        Ok(())
+    }
+}
+
+/// The lake's columns by their CloudTrail path in lower case
+/// (`useridentity.sessioncontext.sessionissuer.arn`).
+static PATHS: LazyLock<BTreeMap<String, &'static str>> = LazyLock::new(|| {
+    COLUMNS
+        .iter()
+        .filter(|c| c.path.len() > 1)
+        .map(|c| (c.source_path().to_lowercase(), c.name))
+        .collect()
+});
+
+/// Columns holding JSON text: what Lake has as `map<string,string>`, and the record.
+fn is_json_column(name: &str) -> bool {
+    name == "eventjson"
+        || COLUMNS
+            .iter()
+            .any(|c| c.kind == Kind::Json && c.path.len() == 1 && c.name == name)
+}
+
+/// The column an expression names, if it is a plain (or qualified) column.
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(i) => Some(i.value.to_lowercase()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+fn parse_expr(sql: &str) -> Result<Expr> {
+    Ok(Parser::new(&GenericDialect {})
+        .try_with_sql(sql)?
+        .parse_expr()?)
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `named_struct(...)` of every column under `prefix` (a lower-case path),
+/// nested as in the record, with `qualifier.` before each column.
+fn struct_of(prefix: &str, qualifier: &str) -> Option<String> {
+    let mut members: BTreeMap<String, String> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let start = format!("{prefix}.");
+    for (path, column) in PATHS.iter() {
+        let Some(rest) = path.strip_prefix(&start) else {
+            continue;
+        };
+        let head = rest.split('.').next().unwrap_or(rest).to_owned();
+        if members.contains_key(&head) {
+            continue;
+        }
+        let value = if rest.contains('.') {
+            struct_of(&format!("{prefix}.{head}"), qualifier)?
+        } else {
+            format!("{qualifier}{column}")
+        };
+        order.push(head.clone());
+        members.insert(head, value);
+    }
+    if order.is_empty() {
+        return None;
+    }
+    // Catalogue order, so `type` comes first as in CloudTrail.
+    order.sort_by_key(|head| {
+        COLUMNS.iter().position(|c| {
+            c.source_path()
+                .to_lowercase()
+                .starts_with(&format!("{start}{head}"))
+        })
+    });
+    let fields: Vec<String> = order
+        .iter()
+        .map(|head| format!("{}, {}", quote(head), members[head]))
+        .collect();
+    Some(format!("named_struct({})", fields.join(", ")))
+}
+
+/// A Lake path through `userIdentity` as the lake's expression.
+fn identity_path(parts: &[Ident]) -> Result<Option<Expr>> {
+    let lower: Vec<String> = parts.iter().map(|p| p.value.to_lowercase()).collect();
+    let (qualifier, path) = match lower.iter().position(|p| p == "useridentity") {
+        Some(0) => (String::new(), lower.join(".")),
+        Some(1) => (format!("{}.", parts[0]), lower[1..].join(".")),
+        _ => return Ok(None),
+    };
+    if let Some(column) = PATHS.get(&path) {
+        return parse_expr(&format!("{qualifier}{column}")).map(Some);
+    }
+    match struct_of(&path, &qualifier) {
+        Some(sql) => parse_expr(&sql).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The expressions of a function call's plain arguments.
+fn arguments(args: &FunctionArguments) -> Vec<&Expr> {
+    let FunctionArguments::List(list) = args else {
+        return Vec::new();
+    };
+    list.args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A JSONPath (`$.a.b`, `$.a[0].b`, `$["key with space"]`) as the key and
+/// index arguments of datafusion-functions-json's functions.
+fn json_path(function: &str, path: &Expr) -> Result<String> {
+    let Expr::Value(v) = path else {
+        return Err(DataFusionError::Plan(format!(
+            "{function}: the JSONPath must be a string literal, e.g. '$.userName'"
+        )));
+    };
+    let (Value::SingleQuotedString(text) | Value::DoubleQuotedString(text)) = &v.value else {
+        return Err(DataFusionError::Plan(format!(
+            "{function}: the JSONPath must be a string literal, e.g. '$.userName'"
+        )));
+    };
+    let bad = || {
+        DataFusionError::Plan(format!(
+            "{function}: unsupported JSONPath {text:?}: use $.key, $.key[0], $[\"key with space\"]"
+        ))
+    };
+    let mut rest = text.trim().strip_prefix('$').ok_or_else(bad)?;
+    let mut keys = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            if end == 0 {
+                return Err(bad());
+            }
+            keys.push(quote(&after[..end]));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']').ok_or_else(bad)?;
+            let inside = after[..end].trim();
+            let key = inside
+                .strip_prefix('"')
+                .and_then(|k| k.strip_suffix('"'))
+                .or_else(|| inside.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')));
+            if let Some(key) = key {
+                keys.push(quote(key));
+            } else {
+                let index: i64 = inside.parse().map_err(|_| bad())?;
+                keys.push(index.to_string());
+            }
+            rest = &after[end + 1..];
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok(keys.iter().fold(String::new(), |mut out, k| {
+        out.push_str(", ");
+        out.push_str(k);
+        out
+    }))
+}
+
+/// Trino functions that take lambdas, which DataFusion cannot run, with
+/// what to write instead.
+const LAMBDA_FUNCTIONS: &[(&str, &str)] = &[
+    (
+        "transform",
+        "CROSS JOIN UNNEST(array) AS t(x) and array_agg(...)",
+    ),
+    (
+        "filter",
+        "CROSS JOIN UNNEST(array) AS t(x) with WHERE, or array functions such as array_has",
+    ),
+    (
+        "reduce",
+        "CROSS JOIN UNNEST(array) AS t(x) with an aggregate",
+    ),
+    (
+        "any_match",
+        "array_has(array, value), or UNNEST with a WHERE",
+    ),
+    ("all_match", "UNNEST with bool_and(...)"),
+    (
+        "none_match",
+        "NOT array_has(array, value), or UNNEST with a WHERE",
+    ),
+    ("zip_with", "UNNEST of both arrays"),
+];
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one table of Trino forms, read top to bottom"
+)]
+fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
+    match expr {
+        // `t.x` of `CROSS JOIN UNNEST(...) AS t(x)`: `x` is a column now.
+        Expr::CompoundIdentifier(parts)
+            if parts.len() > 1 && unnested.contains(&parts[0].value.to_lowercase()) =>
+        {
+            Ok(Some(match &parts[1..] {
+                [one] => Expr::Identifier(one.clone()),
+                rest => Expr::CompoundIdentifier(rest.to_vec()),
+            }))
+        }
+        Expr::Identifier(i) => match i.value.to_lowercase().as_str() {
+            "useridentity" if i.quote_style.is_none() => identity_path(std::slice::from_ref(i)),
+            "eventjsonchecksum" => parse_expr("encode(sha256(eventjson), 'hex')").map(Some),
+            _ => Ok(None),
+        },
+        Expr::CompoundIdentifier(parts) => identity_path(parts),
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            // requestParameters['key']: a member of a free-form field.
+            if let [AccessExpr::Subscript(Subscript::Index { index })] = access_chain.as_slice()
+                && column_name(root).is_some_and(|c| is_json_column(&c))
+            {
+                return parse_expr(&format!("json_as_text({root}, {index})")).map(Some);
+            }
+            // element_at(resources, 1).arn: a field of a struct value.
+            let mut sql = root.to_string();
+            for access in access_chain {
+                match access {
+                    AccessExpr::Dot(Expr::Identifier(field)) => {
+                        sql = format!("get_field({sql}, {})", quote(&field.value.to_lowercase()));
+                    }
+                    AccessExpr::Subscript(Subscript::Index { index }) => {
+                        sql = format!("{sql}[{index}]");
+                    }
+                    _ => return Ok(None),
+                }
+            }
+            parse_expr(&sql).map(Some)
+        }
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_lowercase();
+            let args = arguments(&f.args);
+            let arg = |i: usize| args.get(i).map(ToString::to_string).unwrap_or_default();
+            let json_arg = args
+                .first()
+                .and_then(|a| column_name(a))
+                .is_some_and(|c| is_json_column(&c));
+            if let Some((_, instead)) = LAMBDA_FUNCTIONS.iter().find(|(n, _)| *n == name)
+                && args.len() > 1
+            {
+                return Err(DataFusionError::Plan(format!(
+                    "{name}() with a lambda is not supported by ctlake; use {instead}"
+                )));
+            }
+            let part = |field: &str| format!("CAST(date_part('{field}', {}) AS BIGINT)", arg(0));
+            let sql = match (name.as_str(), args.len()) {
+                ("count_if", 1) => format!("count(CASE WHEN {} THEN 1 END)", arg(0)),
+                ("arbitrary", 1) => format!("max({})", arg(0)),
+                ("max_by", 2) => format!(
+                    "first_value({} ORDER BY {} DESC NULLS LAST)",
+                    arg(0),
+                    arg(1)
+                ),
+                ("min_by", 2) => {
+                    format!("first_value({} ORDER BY {} ASC NULLS LAST)", arg(0), arg(1))
+                }
+                ("date" | "from_iso8601_date", 1) => format!("CAST({} AS DATE)", arg(0)),
+                ("year", 1) => part("year"),
+                ("quarter", 1) => part("quarter"),
+                ("month", 1) => part("month"),
+                ("week" | "week_of_year", 1) => part("week"),
+                ("day" | "day_of_month", 1) => part("day"),
+                ("day_of_week" | "dow", 1) => part("isodow"),
+                ("day_of_year" | "doy", 1) => part("doy"),
+                ("hour", 1) => part("hour"),
+                ("minute", 1) => part("minute"),
+                ("second", 1) => part("second"),
+                ("to_iso8601", 1) => format!("to_char({}, '%Y-%m-%dT%H:%M:%S%.3fZ')", arg(0)),
+                ("from_iso8601_timestamp", 1) => format!("to_timestamp_nanos({})", arg(0)),
+                ("regexp_extract", 2) => {
+                    format!("regexp_match({}, concat('(', {}, ')'))[1]", arg(0), arg(1))
+                }
+                ("regexp_extract", 3) => format!(
+                    "regexp_match({}, concat('(', {}, ')'))[{} + 1]",
+                    arg(0),
+                    arg(1),
+                    arg(2)
+                ),
+                ("json_extract", 2) => {
+                    format!("json_get_json({}{})", arg(0), json_path(&name, args[1])?)
+                }
+                ("json_extract_scalar", 2) => {
+                    let keys = json_path(&name, args[1])?;
+                    format!(
+                        "CASE WHEN substr(ltrim(json_get_json({0}{keys})), 1, 1) IN ('{{', '[') THEN NULL ELSE json_as_text({0}{keys}) END",
+                        arg(0)
+                    )
+                }
+                ("json_size", 2) => {
+                    let keys = json_path(&name, args[1])?;
+                    format!(
+                        "CASE WHEN substr(ltrim(json_get_json({0}{keys})), 1, 1) IN ('{{', '[') THEN CAST(json_length({0}{keys}) AS BIGINT) WHEN json_get_json({0}{keys}) IS NOT NULL THEN 0 END",
+                        arg(0)
+                    )
+                }
+                ("json_array_get", 2) => format!("json_get_json({}, {})", arg(0), arg(1)),
+                ("json_array_length", 1) => format!(
+                    "CASE WHEN substr(ltrim({0}), 1, 1) = '[' THEN CAST(json_length({0}) AS BIGINT) END",
+                    arg(0)
+                ),
+                ("json_format", 1) => arg(0),
+                ("element_at", 2) if json_arg => format!("json_as_text({}, {})", arg(0), arg(1)),
+                ("element_at", 2) => format!("array_element({}, {})", arg(0), arg(1)),
+                ("map_keys", 1) if json_arg => format!("json_object_keys({})", arg(0)),
+                ("map_values", 1) if json_arg => format!("json_map_values({})", arg(0)),
+                ("cardinality", 1) if json_arg => {
+                    format!("CAST(json_length({}) AS BIGINT)", arg(0))
+                }
+                _ => return Ok(None),
+            };
+            parse_expr(&sql).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What kind of change `statement` makes to a table, if it makes one.
+pub(crate) fn writes(statement: &Statement) -> Option<&'static str> {
+    match statement {
+        Statement::Insert(_) => Some("INSERT"),
+        Statement::Update(_) => Some("UPDATE"),
+        Statement::Delete(_) => Some("DELETE"),
+        Statement::Merge(_) => Some("MERGE"),
+        Statement::Truncate(_) => Some("TRUNCATE"),
+        Statement::Drop { .. } => Some("DROP"),
+        Statement::AlterTable(_) => Some("ALTER TABLE"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(text: &str) -> String {
+        parse(text).unwrap()[0].to_string()
+    }
+
+    #[test]
+    fn event_data_stores_name_the_lake() {
+        for from in [
+            "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+            "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE",
+            "$EDS_ID",
+            "<EDS ID>",
+            "<event_data_store_id>",
+        ] {
+            assert_eq!(
+                sql(&format!("SELECT eventName FROM {from} WHERE x = 1")),
+                "SELECT eventName FROM cloudtrail WHERE x = 1",
+                "{from}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_paths_name_flattened_columns() {
+        assert_eq!(
+            sql(
+                "SELECT userIdentity.arn FROM t WHERE USERIDENTITY.SessionContext.SessionIssuer.UserName = 'x'"
+            ),
+            "SELECT useridentity_arn AS \"arn\" FROM t WHERE useridentity_sessioncontext_sessionissuer_username = 'x'"
+        );
+        assert_eq!(
+            sql("SELECT e.userIdentity.type FROM t AS e"),
+            "SELECT e.useridentity_type AS \"type\" FROM t AS e"
+        );
+        let whole = sql("SELECT userIdentity.sessionContext.attributes FROM t");
+        assert!(
+            whole.contains("named_struct('mfaauthenticated', useridentity_sessioncontext_attributes_mfaauthenticated"),
+            "{whole}"
+        );
+    }
+
+    #[test]
+    fn json_paths_become_keys() {
+        assert_eq!(
+            sql(r#"SELECT 1 WHERE json_extract(eventjson, '$.a[0]["b c"]') = 'x'"#),
+            "SELECT 1 WHERE json_get_json(eventjson, 'a', 0, 'b c') = 'x'"
+        );
+        assert!(parse("SELECT json_extract(x, 'a.b')").is_err());
+        assert!(parse("SELECT transform(a, x -> x + 1)").is_err());
+    }
+}

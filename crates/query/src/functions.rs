@@ -1,0 +1,303 @@
+//! Trino functions Lake queries use that DataFusion has no equivalent for:
+//! `date_diff`, `date_add`, `json_parse`, `json_array_contains`, and the
+//! values of a free-form field read as a map (`map_values`).
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder,
+    TimestampNanosecondBuilder,
+};
+use arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampNanosecondType};
+use chrono::{DateTime, Datelike, Months, TimeDelta, Utc};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use serde_json::Value;
+
+/// Every function of this module, for registering in a session.
+pub fn all() -> Vec<ScalarUDF> {
+    vec![
+        ScalarUDF::from(Trino::new("date_diff")),
+        ScalarUDF::from(Trino::new("date_add")),
+        ScalarUDF::from(Trino::new("json_parse")),
+        ScalarUDF::from(Trino::new("json_array_contains")),
+        ScalarUDF::from(Trino::new("json_map_values")),
+    ]
+}
+
+fn utc_nanos() -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Trino {
+    name: &'static str,
+    signature: Signature,
+}
+
+impl Trino {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Trino {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let expected = match (self.name, arg_types.len()) {
+            ("date_diff", 3) => vec![DataType::Utf8, utc_nanos(), utc_nanos()],
+            ("date_add", 3) => vec![DataType::Utf8, DataType::Int64, utc_nanos()],
+            ("json_parse" | "json_map_values", 1) => vec![DataType::Utf8],
+            ("json_array_contains", 2) => {
+                let value = match &arg_types[1] {
+                    t if t.is_integer() => DataType::Int64,
+                    t if t.is_floating() => DataType::Float64,
+                    DataType::Boolean => DataType::Boolean,
+                    _ => DataType::Utf8,
+                };
+                vec![DataType::Utf8, value]
+            }
+            _ => {
+                return Err(DataFusionError::Plan(format!(
+                    "{}: wrong number of arguments ({}); see the README's Lake section",
+                    self.name,
+                    arg_types.len()
+                )));
+            }
+        };
+        Ok(expected)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.name {
+            "date_diff" => DataType::Int64,
+            "date_add" => utc_nanos(),
+            "json_array_contains" => DataType::Boolean,
+            "json_map_values" => DataType::List(Arc::new(arrow::datatypes::Field::new(
+                "item",
+                DataType::Utf8,
+                true,
+            ))),
+            _ => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let out = match self.name {
+            "date_diff" => date_diff(&arrays)?,
+            "date_add" => date_add(&arrays)?,
+            "json_parse" => json_parse(&arrays[0])?,
+            "json_array_contains" => json_array_contains(&arrays[0], &arrays[1]),
+            _ => json_map_values(&arrays[0]),
+        };
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// A Trino time unit, by its name in either number.
+#[derive(Clone, Copy)]
+enum Unit {
+    Fixed(i64),
+    Months(u32),
+}
+
+fn unit(name: &str) -> Result<Unit> {
+    const SECOND: i64 = 1_000_000_000;
+    Ok(match name.to_lowercase().trim_end_matches('s') {
+        "millisecond" => Unit::Fixed(1_000_000),
+        "second" => Unit::Fixed(SECOND),
+        "minute" => Unit::Fixed(60 * SECOND),
+        "hour" => Unit::Fixed(3600 * SECOND),
+        "day" => Unit::Fixed(86_400 * SECOND),
+        "week" => Unit::Fixed(7 * 86_400 * SECOND),
+        "month" => Unit::Months(1),
+        "quarter" => Unit::Months(3),
+        "year" => Unit::Months(12),
+        other => {
+            return Err(DataFusionError::Execution(format!(
+                "unknown time unit '{other}': use millisecond, second, minute, hour, day, week, month, quarter or year"
+            )));
+        }
+    })
+}
+
+fn time(nanos: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(nanos)
+}
+
+/// Whole months from `a` to `b`, counted as Trino does: a month is complete
+/// when the day and time of day have come round again.
+fn months_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    let months = i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
+    let rest = |t: DateTime<Utc>| (t.day(), t.time());
+    if months > 0 && rest(b) < rest(a) {
+        months - 1
+    } else if months < 0 && rest(b) > rest(a) {
+        months + 1
+    } else {
+        months
+    }
+}
+
+fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let units = arrays[0].as_string::<i32>();
+    let from = arrays[1].as_primitive::<TimestampNanosecondType>();
+    let to = arrays[2].as_primitive::<TimestampNanosecondType>();
+    let mut out = Int64Builder::with_capacity(from.len());
+    for row in 0..from.len() {
+        if units.is_null(row) || from.is_null(row) || to.is_null(row) {
+            out.append_null();
+            continue;
+        }
+        let (a, b) = (from.value(row), to.value(row));
+        out.append_value(match unit(units.value(row))? {
+            Unit::Fixed(nanos) => (b - a) / nanos,
+            Unit::Months(per) => months_between(time(a), time(b)) / i64::from(per),
+        });
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn date_add(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let units = arrays[0].as_string::<i32>();
+    let amounts = arrays[1].as_primitive::<Int64Type>();
+    let times = arrays[2].as_primitive::<TimestampNanosecondType>();
+    let mut out = TimestampNanosecondBuilder::with_capacity(times.len()).with_timezone("UTC");
+    for row in 0..times.len() {
+        if units.is_null(row) || amounts.is_null(row) || times.is_null(row) {
+            out.append_null();
+            continue;
+        }
+        let (n, t) = (amounts.value(row), time(times.value(row)));
+        let moved = match unit(units.value(row))? {
+            Unit::Fixed(nanos) => n
+                .checked_mul(nanos)
+                .and_then(|d| t.checked_add_signed(TimeDelta::nanoseconds(d))),
+            Unit::Months(per) => {
+                let months = n
+                    .checked_mul(i64::from(per))
+                    .and_then(|m| i32::try_from(m).ok());
+                months.and_then(|m| {
+                    if m >= 0 {
+                        t.checked_add_months(Months::new(m.unsigned_abs()))
+                    } else {
+                        t.checked_sub_months(Months::new(m.unsigned_abs()))
+                    }
+                })
+            }
+        };
+        out.append_option(moved.and_then(|t| t.timestamp_nanos_opt()));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn json_parse(texts: &ArrayRef) -> Result<ArrayRef> {
+    let texts = texts.as_string::<i32>();
+    let mut out = StringBuilder::new();
+    for text in texts {
+        match text {
+            None => out.append_null(),
+            Some(text) => {
+                let value: Value = serde_json::from_str(text).map_err(|e| {
+                    DataFusionError::Execution(format!("json_parse: not JSON ({e}): {text:.80}"))
+                })?;
+                out.append_value(value.to_string());
+            }
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn json_array_contains(texts: &ArrayRef, values: &ArrayRef) -> ArrayRef {
+    let texts = texts.as_string::<i32>();
+    let mut out = BooleanBuilder::new();
+    for row in 0..texts.len() {
+        let array = texts
+            .is_valid(row)
+            .then(|| serde_json::from_str::<Value>(texts.value(row)).ok())
+            .flatten();
+        let (Some(Value::Array(items)), true) = (array, values.is_valid(row)) else {
+            out.append_null();
+            continue;
+        };
+        let wanted = match values.data_type() {
+            DataType::Int64 => Value::from(values.as_primitive::<Int64Type>().value(row)),
+            DataType::Float64 => Value::from(
+                values
+                    .as_primitive::<arrow::datatypes::Float64Type>()
+                    .value(row),
+            ),
+            DataType::Boolean => Value::from(values.as_boolean().value(row)),
+            _ => Value::from(values.as_string::<i32>().value(row)),
+        };
+        let same = |item: &Value| match (item, &wanted) {
+            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (a, b) => a == b,
+        };
+        out.append_value(items.iter().any(same));
+    }
+    Arc::new(out.finish())
+}
+
+/// The values of a JSON object in document order, each kept as its text.
+struct ObjectValues(Vec<Box<serde_json::value::RawValue>>);
+
+impl<'de> serde::Deserialize<'de> for ObjectValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ObjectValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<ObjectValues, A::Error> {
+                let mut values = Vec::new();
+                while let Some((serde::de::IgnoredAny, value)) = map.next_entry()? {
+                    values.push(value);
+                }
+                Ok(ObjectValues(values))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// The values of a JSON object as text, in document order (the order
+/// `map_keys` gives): strings as themselves, anything else as its JSON, as
+/// Lake's `map<string,string>` holds them.
+fn json_map_values(texts: &ArrayRef) -> ArrayRef {
+    let texts = texts.as_string::<i32>();
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for text in texts {
+        match text.and_then(|t| serde_json::from_str::<ObjectValues>(t).ok()) {
+            Some(ObjectValues(values)) => {
+                for raw in values {
+                    match serde_json::from_str::<Value>(raw.get()) {
+                        Ok(Value::String(s)) => out.values().append_value(s),
+                        Ok(Value::Null) => out.values().append_null(),
+                        _ => out.values().append_value(raw.get()),
+                    }
+                }
+                out.append(true);
+            }
+            None => out.append(false),
+        }
+    }
+    Arc::new(out.finish())
+}
