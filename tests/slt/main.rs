@@ -64,9 +64,20 @@ impl AsyncDB for Lake {
             .map_err(|e| Failure(e.to_string()))?;
         let width = df.schema().fields().len();
         let batches = df.collect().await.map_err(|e| Failure(e.to_string()))?;
+        let rows = cells(&batches)?;
+        if sql
+            .trim_start()
+            .to_lowercase()
+            .starts_with("explain analyze")
+        {
+            return Ok(DBOutput::Rows {
+                types: vec![DefaultColumnType::Any; 2],
+                rows: scan_pruning(&rows),
+            });
+        }
         Ok(DBOutput::Rows {
             types: vec![DefaultColumnType::Any; width],
-            rows: cells(&batches)?,
+            rows,
         })
     }
 
@@ -75,6 +86,46 @@ impl AsyncDB for Lake {
     fn engine_name(&self) -> &'static str {
         "ctlake"
     }
+}
+
+/// What `EXPLAIN ANALYZE` says about pruning, without its timings and
+/// paths: the Parquet scan's predicate and its pruning counts, one
+/// `(name, value)` row each, so slt files can pin how much a filter skips.
+fn scan_pruning(plan: &[Vec<String>]) -> Vec<Vec<String>> {
+    const SHOWN: &[&str] = &[
+        "files_ranges_pruned_statistics",
+        "row_groups_pruned_statistics",
+        "row_groups_pruned_bloom_filter",
+        "page_index_rows_pruned",
+        "pushdown_rows_pruned",
+        "output_rows",
+    ];
+    let mut out = Vec::new();
+    for line in plan.iter().flatten().flat_map(|cell| cell.lines()) {
+        let Some(scan) = line.trim().strip_prefix("DataSourceExec: ") else {
+            continue;
+        };
+        if let Some(predicate) = scan
+            .split(", predicate=")
+            .nth(1)
+            .and_then(|p| p.split(", pruning_predicate=").next())
+        {
+            out.push(vec!["predicate".to_owned(), predicate.to_owned()]);
+        }
+        let metrics = scan
+            .split("metrics=[")
+            .nth(1)
+            .and_then(|m| m.strip_suffix(']'))
+            .unwrap_or_default();
+        for metric in metrics.split(", ") {
+            if let Some((name, value)) = metric.split_once('=')
+                && SHOWN.contains(&name)
+            {
+                out.push(vec![name.to_owned(), value.to_owned()]);
+            }
+        }
+    }
+    out
 }
 
 fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
