@@ -105,3 +105,55 @@ fn missing_lake_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr).contains("/nonexistent/lake: no such lake or archive")
     );
 }
+
+#[test]
+fn the_lake_is_read_only_but_results_can_be_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lake, _) = common::ingest(&[common::repo().join("sample-logs")], dir.path());
+    let lake_arg = lake.to_str().unwrap();
+    let files = || -> Vec<_> {
+        walkdir::WalkDir::new(&lake)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .collect()
+    };
+    let before = files();
+    let inside = lake.join("cloudtrail/export.csv");
+    for sql in [
+        "INSERT INTO cloudtrail SELECT * FROM cloudtrail".to_owned(),
+        "DELETE FROM cloudtrail WHERE eventname = 'StopLogging'".to_owned(),
+        "DROP TABLE cloudtrail".to_owned(),
+        format!("COPY (SELECT 1) TO '{}'", inside.display()),
+        format!(
+            "CREATE EXTERNAL TABLE copy STORED AS PARQUET LOCATION '{}/cloudtrail/'",
+            lake.display()
+        ),
+    ] {
+        let out = ctlake(&["query", lake_arg, "-e", &sql], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sql}: {stderr}");
+        assert!(
+            stderr.contains("refused") && stderr.contains("--allow-write"),
+            "{sql}: {stderr}"
+        );
+    }
+    assert_eq!(files(), before, "the lake is unchanged");
+
+    // Exporting results outside the lake is ordinary work.
+    let export = dir.path().join("stoplogging.csv");
+    let sql = format!(
+        "COPY (SELECT eventName, userIdentity.arn FROM cloudtrail WHERE eventName = 'StopLogging') TO '{}' STORED AS CSV",
+        export.display()
+    );
+    let out = ctlake(&["query", lake_arg, "-e", &sql], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&export).unwrap(),
+        "eventname,arn\nStopLogging,arn:aws:sts::111122223333:federated-user/contractor\n"
+    );
+}
