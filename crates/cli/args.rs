@@ -45,6 +45,47 @@ pub enum Command {
     /// the manifests match the rows in the tables; 1 they do not (each mismatch is
     /// printed); 2 error.
     Status(StatusArgs),
+    /// Run saved hunts over a lake: the bundled library, your own folder, or .sql files.
+    ///
+    /// Findings are grouped by hunt. Exit status, like grep: 0 no finding, 1 findings,
+    /// 2 error (a hunt failed, or bad arguments); a failing hunt does not stop the others.
+    Hunt(HuntArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Hunts to run: ids, tags, ATT&CK tactic or technique ids, or hunt .sql files
+    /// [default: every hunt].
+    #[arg(value_name = "ID|TAG|FILE")]
+    pub selectors: Vec<String>,
+    /// The lake: a folder or s3://bucket/prefix, or a raw archive to ingest into a cached
+    /// lake first [env: CTLAKE_LAKE].
+    #[arg(long, value_name = "PATH")]
+    pub lake: Option<String>,
+    /// Look at the last DURATION before now (7d, 36h, 2weeks) [default: all time].
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["start", "end"])]
+    pub since: Option<String>,
+    /// Start of the window: a date (2024-03-10) or an RFC 3339 time, UTC.
+    #[arg(long, value_name = "DATE|TIME")]
+    pub start: Option<String>,
+    /// End of the window (a date means the end of that day).
+    #[arg(long, value_name = "DATE|TIME")]
+    pub end: Option<String>,
+    /// Set a hunt parameter (repeatable); lists are comma-separated.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Output format: findings grouped by hunt (table, json) or one per line (ndjson, csv).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A folder of your own hunts (repeatable), read besides the bundled ones and the
+    /// default folder ($CTLAKE_HUNTS, else ~/.config/ctlake/hunts).
+    #[arg(long = "hunts", value_name = "DIR")]
+    pub hunt_dirs: Vec<PathBuf>,
+    /// List the hunts instead of running them.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Debug, Args)]

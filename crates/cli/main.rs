@@ -5,6 +5,7 @@ mod command;
 mod embedded;
 mod exec;
 mod helper;
+mod hunt;
 mod print_format;
 mod progress;
 mod repl;
@@ -18,7 +19,9 @@ use anyhow::Context;
 use clap::Parser;
 use ctlake_ingest::Location;
 
-use crate::args::{Cli, Command, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs};
+use crate::args::{
+    Cli, Command, HuntArgs, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs,
+};
 use crate::progress::Bar;
 
 /// The exit status contract scripts rely on.
@@ -27,7 +30,8 @@ enum ExitStatus {
     /// Everything asked for was done.
     Success = 0,
     /// `ingest`: the lake was written, but some objects failed or records were
-    /// rejected; the report lists each.
+    /// rejected; the report lists each. `hunt`: there are findings. `status`:
+    /// the books do not balance.
     Partial = 1,
     /// Nothing useful was done: bad arguments, unreadable lake, SQL error.
     Error = 2,
@@ -82,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Sql(args) => runtime()?.block_on(run_sql(args)),
         Command::Query(args) => runtime()?.block_on(run_query(args)),
         Command::Status(args) => runtime()?.block_on(run_status(&args)),
+        Command::Hunt(args) => runtime()?.block_on(run_hunt(&args)),
     }
 }
 
@@ -154,6 +159,58 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
         ExitStatus::Success
     } else {
         ExitStatus::Partial
+    })
+}
+
+async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
+    let catalogue = ctlake_hunt::Catalogue::load(&hunt::hunt_dirs(&args.hunt_dirs))?;
+    let mut stdout = std::io::stdout().lock();
+    if args.list {
+        hunt::list(&catalogue, args.format, &mut stdout)?;
+        return Ok(ExitStatus::Success);
+    }
+    let hunts = catalogue.select(&args.selectors)?;
+    let params = hunt::params(&args.params)?;
+    for name in params.keys() {
+        anyhow::ensure!(
+            hunts.iter().any(|h| h.header.params.contains_key(name)),
+            "--param {name}: none of the selected hunts has this parameter"
+        );
+    }
+    let window = ctlake_hunt::Window::from_args(
+        args.since.as_deref(),
+        args.start.as_deref(),
+        args.end.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let lake = LakeArg {
+        lake: args.lake.clone(),
+        path: None,
+    };
+    let (ctx, _) = open(&lake, &args.s3).await?;
+    let outcome = hunt::run(&ctx, &hunts, &window, &params).await;
+    hunt::print(&outcome, &window, args.format, &mut stdout)?;
+    stdout.flush()?;
+    for (_, error) in &outcome.errors {
+        eprintln!("ctlake: {error}");
+    }
+    let findings: usize = outcome
+        .findings
+        .iter()
+        .map(ctlake_hunt::Findings::len)
+        .sum();
+    let firing = outcome.findings.iter().filter(|f| !f.is_empty()).count();
+    eprintln!(
+        "{} hunts run, {firing} with findings, {findings} findings, {} failed",
+        hunts.len(),
+        outcome.errors.len()
+    );
+    Ok(if !outcome.errors.is_empty() {
+        ExitStatus::Error
+    } else if findings > 0 {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Success
     })
 }
 

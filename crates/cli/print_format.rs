@@ -128,6 +128,22 @@ fn flatten_nested(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(flat_schema(&batch.schema()), columns)
 }
 
+/// Rows as JSON objects, as arrow-json writes them (NULL members left out).
+pub fn json_rows(
+    batches: &[RecordBatch],
+) -> anyhow::Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    writer.finish()?;
+    let bytes = writer.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,16 +37,7 @@ FROM cloudtrail GROUP BY account, region ORDER BY account, region";
 
 async fn rows(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<Map<String, Value>>> {
     let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
-    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
-    for batch in &batches {
-        writer.write(batch)?;
-    }
-    writer.finish()?;
-    let bytes = writer.into_inner();
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(serde_json::from_slice(&bytes)?)
+    crate::print_format::json_rows(&batches)
 }
 
 fn count(row: &Map<String, Value>, key: &str) -> u64 {
