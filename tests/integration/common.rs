@@ -165,3 +165,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Asserts the process exited with `code`, showing its stderr if not.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

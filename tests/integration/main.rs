@@ -4,6 +4,7 @@ mod common;
 mod conformance;
 mod crash;
 mod forensic;
+mod hunt_cli;
 mod incremental;
 mod ingest_cli;
 mod pruning;

@@ -14,12 +14,7 @@ fn raw_archive_is_ingested_once_and_queried() {
         &["query", "--lake", &sample(), "-e", sql, "--format", "csv"],
         dir.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "eventName,n\nAuthorizeSecurityGroupIngress,1\nDescribeInstances,1\nGetObject,1\nPutRolePolicy,1\nRunInstances,1\n"
@@ -146,12 +141,7 @@ fn the_lake_is_read_only_but_results_can_be_exported() {
         export.display()
     );
     let out = ctlake(&["query", lake_arg, "-e", &sql], dir.path());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 0);
     assert_eq!(
         std::fs::read_to_string(&export).unwrap(),
         "eventname,arn\nStopLogging,arn:aws:sts::111122223333:federated-user/contractor\n"

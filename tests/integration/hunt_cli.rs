@@ -1,0 +1,155 @@
+//! `ctlake hunt`: selection, parameters, windows, output shapes, exit codes.
+
+use serde_json::Value;
+
+use crate::common::{self, ctlake};
+
+fn sample() -> String {
+    common::repo().join("sample-logs").display().to_string()
+}
+
+fn hunt(args: &[&str], scratch: &std::path::Path) -> std::process::Output {
+    let lake = sample();
+    let mut all = vec!["hunt", "--lake", lake.as_str()];
+    all.extend_from_slice(args);
+    ctlake(&all, scratch)
+}
+
+#[test]
+fn findings_exit_1_none_exit_0_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hunt(&["CT-DE-001", "--format", "json"], dir.path());
+    common::assert_exit(&out, 1);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hunts = doc["hunts"].as_array().unwrap();
+    assert_eq!(hunts.len(), 1);
+    assert_eq!(hunts[0]["hunt_id"], "CT-DE-001");
+    assert_eq!(hunts[0]["techniques"][0], "T1562.008");
+    let findings = hunts[0]["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings
+        .iter()
+        .map(|f| f["eventid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["00000000-0000-4000-8000-000000000009"]);
+    for column in ctlake_hunt::FINDING_COLUMNS {
+        assert!(
+            findings[0].get(*column).is_some(),
+            "{column} in {}",
+            findings[0]
+        );
+    }
+    assert_eq!(doc["total_findings"], 1);
+    // The same lake gives the same document.
+    let again = hunt(&["CT-DE-001", "--format", "json"], dir.path());
+    assert_eq!(again.stdout, out.stdout);
+
+    // The trail's owner on the allow-list: nothing to report.
+    let out = hunt(
+        &[
+            "CT-DE-001",
+            "--param",
+            "allow_principals=arn:aws:sts::111122223333:federated-user/contractor",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    assert!(out.stdout.is_empty());
+
+    // A window before the event: nothing either.
+    let out = hunt(&["defense-evasion", "--end", "2024-03-09"], dir.path());
+    common::assert_exit(&out, 0);
+
+    // Errors: an unknown hunt, an unknown parameter, a hunt whose SQL fails.
+    let out = hunt(&["no-such-hunt"], dir.path());
+    common::assert_exit(&out, 2);
+    let out = hunt(&["CT-DE-001", "--param", "colour=red"], dir.path());
+    common::assert_exit(&out, 2);
+    let broken = dir.path().join("broken.sql");
+    std::fs::write(
+        &broken,
+        "/* hunt\nid = \"X-1\"\ntitle = \"t\"\ndescription = \"d\"\ntactics = []\ntechniques = []\nseverity = \"low\"\n*/\nSELECT nope FROM cloudtrail",
+    )
+    .unwrap();
+    let out = hunt(&[broken.to_str().unwrap(), "CT-DE-001"], dir.path());
+    common::assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hunt X-1"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("CT-DE-001"),
+        "the other hunt still ran"
+    );
+}
+
+#[test]
+fn user_hunts_and_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("my-hunts");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("root.sql"),
+        r#"/* hunt
+id = "MY-001"
+title = "Root used"
+description = "Any call made as the root user."
+tactics = ["TA0004"]
+techniques = ["T1078.004"]
+severity = "high"
+tags = ["mine"]
+*/
+SELECT eventtime, eventid, eventname, useridentity_arn AS principal, sourceipaddress,
+       useragent, recipientaccountid AS account, awsregion AS region, source_object,
+       'root user' AS reason
+FROM cloudtrail
+WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{end}}
+"#,
+    )
+    .unwrap();
+    let out = ctlake(
+        &[
+            "hunt",
+            "--list",
+            "--hunts",
+            mine.to_str().unwrap(),
+            "--format",
+            "ndjson",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        ids.contains(&"MY-001".to_owned()) && ids.contains(&"CT-DE-001".to_owned()),
+        "{ids:?}"
+    );
+
+    let lake = sample();
+    let out = ctlake(
+        &[
+            "hunt",
+            "mine",
+            "--lake",
+            &lake,
+            "--hunts",
+            mine.to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 1);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "hunt_id,severity,techniques,eventtime,eventid,eventname,principal,sourceipaddress,useragent,account,region,source_object,reason"
+    );
+    assert_eq!(lines.count(), 1, "sample-logs has one root event");
+}
