@@ -250,6 +250,11 @@ fn is_json_column(name: &str) -> bool {
             .any(|c| c.kind == Kind::Json && c.path.len() == 1 && c.name == name)
 }
 
+/// Whether `name` (lower case) is a column of `cloudtrail`.
+fn is_lake_column(name: &str) -> bool {
+    COLUMNS.iter().any(|c| c.name == name) || matches!(name, "account" | "region" | "date")
+}
+
 /// The column an expression names, if it is a plain (or qualified) column.
 fn column_name(expr: &Expr) -> Option<String> {
     match expr {
@@ -306,7 +311,17 @@ fn struct_of(prefix: &str, qualifier: &str) -> Option<String> {
         .iter()
         .map(|head| format!("{}, {}", quote(head), members[head]))
         .collect();
-    Some(format!("named_struct({})", fields.join(", ")))
+    // An object the record does not have is NULL, not a struct of NULLs.
+    let absent: Vec<String> = PATHS
+        .iter()
+        .filter(|(path, _)| path.starts_with(&start))
+        .map(|(_, column)| format!("{qualifier}{column} IS NULL"))
+        .collect();
+    Some(format!(
+        "CASE WHEN {} THEN NULL ELSE named_struct({}) END",
+        absent.join(" AND "),
+        fields.join(", ")
+    ))
 }
 
 /// A Lake path through `userIdentity` as the lake's expression.
@@ -435,6 +450,14 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 rest => Expr::CompoundIdentifier(rest.to_vec()),
             }))
         }
+        // Trino folds quoted names too: "eventName" is eventname.
+        Expr::Identifier(i)
+            if i.quote_style == Some('"')
+                && i.value != i.value.to_lowercase()
+                && is_lake_column(&i.value.to_lowercase()) =>
+        {
+            Ok(Some(Expr::Identifier(Ident::new(i.value.to_lowercase()))))
+        }
         Expr::Identifier(i) => match i.value.to_lowercase().as_str() {
             "useridentity" if i.quote_style.is_none() => identity_path(std::slice::from_ref(i)),
             "eventjsonchecksum" => parse_expr("encode(sha256(eventjson), 'hex')").map(Some),
@@ -482,14 +505,17 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             let sql = match (name.as_str(), args.len()) {
                 ("count_if", 1) => format!("count(CASE WHEN {} THEN 1 END)", arg(0)),
                 ("arbitrary", 1) => format!("max({})", arg(0)),
+                // Trino skips rows whose ordering value is NULL.
                 ("max_by", 2) => format!(
-                    "first_value({} ORDER BY {} DESC NULLS LAST)",
+                    "first_value({0} ORDER BY {1} DESC) FILTER (WHERE {1} IS NOT NULL)",
                     arg(0),
                     arg(1)
                 ),
-                ("min_by", 2) => {
-                    format!("first_value({} ORDER BY {} ASC NULLS LAST)", arg(0), arg(1))
-                }
+                ("min_by", 2) => format!(
+                    "first_value({0} ORDER BY {1} ASC) FILTER (WHERE {1} IS NOT NULL)",
+                    arg(0),
+                    arg(1)
+                ),
                 ("date" | "from_iso8601_date", 1) => format!("CAST({} AS DATE)", arg(0)),
                 ("year", 1) => part("year"),
                 ("quarter", 1) => part("quarter"),

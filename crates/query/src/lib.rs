@@ -63,6 +63,9 @@ pub fn session() -> SessionContext {
     // Evaluate filters while decoding Parquet, so selective hunts read few pages.
     options.execution.parquet.pushdown_filters = true;
     options.execution.parquet.reorder_filters = true;
+    // NULLs last whatever the direction, as in Trino (CloudTrail Lake), so a
+    // Lake top-N over a column with NULLs gives Lake's answer.
+    "nulls_last".clone_into(&mut options.sql_parser.default_null_ordering);
     let mut ctx = SessionContext::new_with_config(config);
     datafusion_functions_json::register_all(&mut ctx)
         .expect("registering functions in a new session cannot fail");
