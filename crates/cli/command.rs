@@ -24,6 +24,12 @@ pub enum Command {
     Timing(Option<bool>),
     /// `\format table|csv|json|ndjson`: how results are printed.
     Format(Format),
+    /// `\hunts`: list the saved hunts.
+    Hunts,
+    /// `\hunt ID [name=value ...]`: run a saved hunt over the whole lake.
+    Hunt(String, Vec<String>),
+    /// `\hunt-sql ID [name=value ...]`: put a hunt's SQL in the input line to edit.
+    HuntSql(String, Vec<String>),
 }
 
 /// `(command, description)` rows of `\?`.
@@ -38,6 +44,15 @@ const HELP: &[(&str, &str)] = &[
         "show the elapsed time of each statement",
     ),
     ("\\format table|csv|json|ndjson", "how results are printed"),
+    ("\\hunts", "list the saved hunts"),
+    (
+        "\\hunt ID [name=value ...]",
+        "run a saved hunt over the whole lake",
+    ),
+    (
+        "\\hunt-sql ID [name=value ...]",
+        "put a hunt's SQL, parameters filled in, in the input line to edit and run",
+    ),
     ("\\?", "this help"),
     ("\\q", "quit (or Ctrl-D)"),
     (
@@ -53,6 +68,18 @@ impl FromStr for Command {
         let s = s.trim().trim_end_matches(';').trim();
         let mut words = s.split_whitespace();
         let name = words.next().unwrap_or_default();
+        if matches!(name, "\\hunt" | "\\hunt-sql") {
+            let id = words
+                .next()
+                .ok_or_else(|| format!("{name} needs a hunt id; \\hunts lists them"))?
+                .to_owned();
+            let params = words.map(str::to_owned).collect();
+            return Ok(if name == "\\hunt" {
+                Self::Hunt(id, params)
+            } else {
+                Self::HuntSql(id, params)
+            });
+        }
         let arg = words.next();
         if words.next().is_some() {
             return Err(format!("too many arguments: {s}"));
@@ -67,6 +94,7 @@ impl FromStr for Command {
             ("\\timing", Some("off")) => Ok(Self::Timing(Some(false))),
             ("\\format", Some(f)) => f.parse().map(Self::Format),
             ("\\format", None) => Err("\\format needs table, csv, json or ndjson".to_owned()),
+            ("\\hunts", None) => Ok(Self::Hunts),
             _ => Err(format!("unknown command {s}; \\? lists the commands")),
         }
     }

@@ -20,6 +20,8 @@ struct Settings {
     format: Format,
     timing: bool,
     allow_write: bool,
+    /// Text to put in the next input line (a hunt's SQL to edit).
+    draft: Option<String>,
 }
 
 /// Runs the REPL until `\q` or end of input.
@@ -49,9 +51,14 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
         format,
         timing: false,
         allow_write,
+        draft: None,
     };
     loop {
-        match editor.readline(PROMPT) {
+        let line = match settings.draft.take() {
+            Some(draft) => editor.readline_with_initial(PROMPT, (&draft, "")),
+            None => editor.readline(PROMPT),
+        };
+        match line {
             Ok(line) => {
                 let text = line.trim();
                 if text.is_empty() {
@@ -108,6 +115,52 @@ async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
     }
 }
 
+/// The hunt `id` with `params` (`name=value` words) bound over all of time.
+fn bound_hunt(
+    id: &str,
+    params: &[String],
+) -> anyhow::Result<(
+    ctlake_hunt::Hunt,
+    std::collections::BTreeMap<String, String>,
+)> {
+    let catalogue = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))?;
+    let hunt = catalogue
+        .select(&[id.to_owned()])?
+        .into_iter()
+        .find(|h| h.header.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| anyhow::anyhow!("no hunt with id {id}; \\hunts lists them"))?;
+    let params = crate::hunt::params(params)?;
+    for name in params.keys() {
+        anyhow::ensure!(
+            hunt.header.params.contains_key(name),
+            "hunt {id} has no parameter {name}"
+        );
+    }
+    Ok((hunt, params))
+}
+
+fn hunt_sql(id: &str, params: &[String]) -> anyhow::Result<String> {
+    let (hunt, params) = bound_hunt(id, params)?;
+    Ok(hunt.bind(&ctlake_hunt::Window::all(), &params)?)
+}
+
+async fn run_hunt(ctx: &SessionContext, id: &str, params: &[String]) -> anyhow::Result<()> {
+    let (hunt, params) = bound_hunt(id, params)?;
+    let window = ctlake_hunt::Window::all();
+    let outcome = crate::hunt::run(ctx, std::slice::from_ref(&hunt), &window, &params).await;
+    if let Some((_, error)) = outcome.errors.first() {
+        anyhow::bail!("{error}");
+    }
+    let found: usize = outcome
+        .findings
+        .iter()
+        .map(ctlake_hunt::Findings::len)
+        .sum();
+    crate::hunt::print(&outcome, &window, Format::Table, &mut std::io::stdout())?;
+    eprintln!("{id}: {found} finding{}", if found == 1 { "" } else { "s" });
+    Ok(())
+}
+
 async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) {
     let batch = match command {
         Command::Quit => return,
@@ -122,6 +175,28 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
         Command::Format(format) => {
             settings.format = format;
             eprintln!("Output format is {format:?}.");
+            return;
+        }
+        Command::Hunts => {
+            let listed = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))
+                .map_err(anyhow::Error::from)
+                .and_then(|c| crate::hunt::list(&c, Format::Table, &mut std::io::stdout()));
+            if let Err(e) = listed {
+                eprintln!("Error: {e}");
+            }
+            return;
+        }
+        Command::Hunt(id, params) => {
+            if let Err(e) = run_hunt(ctx, &id, &params).await {
+                eprintln!("Error: {e}");
+            }
+            return;
+        }
+        Command::HuntSql(id, params) => {
+            match hunt_sql(&id, &params) {
+                Ok(sql) => settings.draft = Some(format!("{sql};")),
+                Err(e) => eprintln!("Error: {e}"),
+            }
             return;
         }
     };

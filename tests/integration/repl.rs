@@ -74,3 +74,37 @@ fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
     s.send_control('d').unwrap();
     s.exp_eof().expect("Ctrl-D ends the session");
 }
+
+#[test]
+fn hunts_from_the_repl() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path());
+    s.send_line("\\hunts").unwrap();
+    s.exp_string("CT-DE-001")
+        .expect("\\hunts lists the catalogue");
+
+    s.send_line("\\hunt CT-DE-001").unwrap();
+    let found = s
+        .exp_string("CT-DE-001: 1 finding")
+        .expect("\\hunt runs it");
+    assert!(
+        found.contains("00000000-0000-4000-8000-000000000009"),
+        "{found}"
+    );
+
+    s.send_line("\\hunt CT-DE-001 colour=red").unwrap();
+    s.exp_string("has no parameter colour")
+        .expect("unknown parameters are refused");
+
+    // The hunt's SQL lands in the input line; Enter runs it as edited.
+    s.send_line(
+        "\\hunt-sql CT-DE-001 allow_principals=arn:aws:sts::111122223333:federated-user/contractor",
+    )
+    .unwrap();
+    s.exp_string("NOT IN ('arn:aws:sts::111122223333:federated-user/contractor')")
+        .expect("the parameter is bound in the draft");
+    s.send_line("").unwrap();
+    s.exp_string("0 rows").expect("the drafted SQL runs");
+    s.send_line("\\q").unwrap();
+    s.exp_eof().expect("\\q ends the session");
+}
