@@ -5,6 +5,7 @@ mod conformance;
 mod crash;
 mod forensic;
 mod hunt_cli;
+mod hunt_library;
 mod incremental;
 mod ingest_cli;
 mod pruning;

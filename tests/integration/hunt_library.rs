@@ -1,0 +1,752 @@
+//! Every bundled hunt over scenarios of its own: what must fire, and the
+//! benign look-alikes that must not.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::{self, ctlake};
+
+const ACCOUNT: &str = "111122223333";
+const REGION: &str = "us-east-1";
+
+/// A scenario: its records and the event ids the hunt must report.
+struct Scenario {
+    hunt: &'static str,
+    records: Vec<Value>,
+    fires: Vec<String>,
+}
+
+/// An event id unique to `hunt` and `n`.
+fn id(prefix: u32, n: u32) -> String {
+    format!("{prefix:08x}-0000-4000-8000-{n:012x}")
+}
+
+fn iam_user(name: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": format!("AIDA{}", name.to_uppercase()),
+        "arn": format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+        "accountId": ACCOUNT,
+        "accessKeyId": "AKIAEXAMPLE",
+        "userName": name,
+    })
+}
+
+fn root() -> Value {
+    json!({
+        "type": "Root",
+        "principalId": ACCOUNT,
+        "arn": format!("arn:aws:iam::{ACCOUNT}:root"),
+        "accountId": ACCOUNT,
+    })
+}
+
+fn role_session(role: &str) -> Value {
+    json!({
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLE:session",
+        "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/session"),
+        "accountId": ACCOUNT,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROAEXAMPLE",
+                "arn": format!("arn:aws:iam::{ACCOUNT}:role/{role}"),
+                "accountId": ACCOUNT,
+                "userName": role,
+            },
+            "attributes": {"creationDate": "2024-03-10T00:00:00Z", "mfaAuthenticated": "false"},
+        },
+    })
+}
+
+/// A management event at `time` (HH:MM:SS on 2024-03-10); `extra` adds or
+/// replaces members (requestParameters, errorCode, ...).
+fn event(
+    event_id: &str,
+    time: &str,
+    source: &str,
+    name: &str,
+    identity: Value,
+    extra: &Value,
+) -> Value {
+    let mut record = json!({
+        "eventVersion": "1.09",
+        "userIdentity": null,
+        "eventTime": format!("2024-03-10T{time}Z"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": REGION,
+        "sourceIPAddress": "198.51.100.10",
+        "userAgent": "aws-cli/2.15.0",
+        "requestParameters": null,
+        "responseElements": null,
+        "requestID": format!("req-{event_id}"),
+        "eventID": event_id,
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management",
+    });
+    record["userIdentity"] = identity;
+    if let (Some(r), Some(e)) = (record.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            r.insert(k.clone(), v.clone());
+        }
+    }
+    record
+}
+
+/// A ConsoleLogin event: `outcome` Success or Failure, `mfa` Yes or No.
+fn console_login(
+    event_id: &str,
+    time: &str,
+    identity: Value,
+    ip: &str,
+    outcome: &str,
+    mfa: &str,
+) -> Value {
+    let mut extra = json!({
+        "sourceIPAddress": ip,
+        "userAgent": "Mozilla/5.0",
+        "eventType": "AwsConsoleSignIn",
+        "responseElements": {"ConsoleLogin": outcome},
+        "additionalEventData": {
+            "LoginTo": "https://console.aws.amazon.com/console/home",
+            "MobileVersion": "No",
+            "MFAUsed": mfa,
+        },
+    });
+    if outcome == "Failure" {
+        extra["errorMessage"] = json!("Failed authentication");
+    }
+    event(
+        event_id,
+        time,
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        identity,
+        &extra,
+    )
+}
+
+fn pe_001_root_use() -> Scenario {
+    let n = |i| id(0x0001, i);
+    let records = vec![
+        console_login(&n(1), "08:00:00", root(), "203.0.113.9", "Success", "Yes"),
+        event(
+            &n(2),
+            "08:05:00",
+            "iam.amazonaws.com",
+            "CreateUser",
+            root(),
+            &json!({"requestParameters": {"userName": "backdoor"}}),
+        ),
+        // Benign: an IAM user that happens to be named root.
+        event(
+            &n(3),
+            "08:06:00",
+            "s3.amazonaws.com",
+            "ListBuckets",
+            iam_user("root"),
+            &json!({}),
+        ),
+        // Benign: a service acting with the root identity.
+        event(
+            &n(4),
+            "08:07:00",
+            "trustedadvisor.amazonaws.com",
+            "RefreshCheck",
+            json!({
+                "type": "Root", "principalId": ACCOUNT, "arn": format!("arn:aws:iam::{ACCOUNT}:root"),
+                "accountId": ACCOUNT, "invokedBy": "trustedadvisor.amazonaws.com",
+            }),
+            &json!({"eventType": "AwsServiceEvent"}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-001",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn ia_001_login_without_mfa() -> Scenario {
+    let n = |i| id(0x0002, i);
+    let records = vec![
+        console_login(
+            &n(1),
+            "09:00:00",
+            iam_user("carol"),
+            "203.0.113.20",
+            "Success",
+            "No",
+        ),
+        // Benign: MFA used, a failed sign-in, an SSO sign-in (MFA at the IdP).
+        console_login(
+            &n(2),
+            "09:01:00",
+            iam_user("dave"),
+            "203.0.113.21",
+            "Success",
+            "Yes",
+        ),
+        console_login(
+            &n(3),
+            "09:02:00",
+            iam_user("erin"),
+            "203.0.113.22",
+            "Failure",
+            "No",
+        ),
+        console_login(
+            &n(4),
+            "09:03:00",
+            role_session("AWSReservedSSO_Admin"),
+            "203.0.113.23",
+            "Success",
+            "No",
+        ),
+    ];
+    Scenario {
+        hunt: "CT-IA-001",
+        records,
+        fires: vec![n(1)],
+    }
+}
+
+fn ca_001_login_failure_burst() -> Scenario {
+    let n = |i| id(0x0003, i);
+    let mut records = Vec::new();
+    // Spraying: six users from one IP in ten minutes; the 5th and 6th fire.
+    for i in 1..=6 {
+        records.push(console_login(
+            &n(i),
+            &format!("10:0{i}:00"),
+            iam_user(&format!("spray{i}")),
+            "203.0.113.50",
+            "Failure",
+            "No",
+        ));
+    }
+    // Guessing one user's password from five IPs within the hour; the 5th fires.
+    for i in 1..=5 {
+        records.push(console_login(
+            &n(10 + i),
+            &format!("11:{:02}:00", i * 10),
+            iam_user("frank"),
+            &format!("192.0.2.{i}"),
+            "Failure",
+            "No",
+        ));
+    }
+    // Benign: two failures, and five failures spread over five hours.
+    records.push(console_login(
+        &n(20),
+        "12:00:00",
+        iam_user("grace"),
+        "198.51.100.77",
+        "Failure",
+        "No",
+    ));
+    records.push(console_login(
+        &n(21),
+        "12:01:00",
+        iam_user("grace"),
+        "198.51.100.77",
+        "Failure",
+        "No",
+    ));
+    for i in 1..=5 {
+        records.push(console_login(
+            &n(30 + i),
+            &format!("{:02}:30:00", 12 + i),
+            iam_user("heidi"),
+            &format!("198.51.100.{}", 80 + i),
+            "Failure",
+            "No",
+        ));
+    }
+    Scenario {
+        hunt: "CT-CA-001",
+        records,
+        fires: vec![n(5), n(6), n(15)],
+    }
+}
+
+fn pe_002_access_key_for_other_user() -> Scenario {
+    let n = |i| id(0x0004, i);
+    let key = |user: &str| json!({"responseElements": {"accessKey": {"userName": user, "accessKeyId": "AKIANEW", "status": "Active"}}});
+    let with_user = |user: &str| {
+        let mut e = key(user);
+        e["requestParameters"] = json!({"userName": user});
+        e
+    };
+    let records = vec![
+        event(
+            &n(1),
+            "13:00:00",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            iam_user("ivan"),
+            &with_user("judy"),
+        ),
+        event(
+            &n(2),
+            "13:01:00",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            role_session("ci"),
+            &with_user("svc-deploy"),
+        ),
+        // Benign: users creating their own keys, with and without userName.
+        event(
+            &n(3),
+            "13:02:00",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            iam_user("ken"),
+            &key("ken"),
+        ),
+        event(
+            &n(4),
+            "13:03:00",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            iam_user("leo"),
+            &with_user("leo"),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-002",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn pe_003_inline_admin_policy() -> Scenario {
+    let n = |i| id(0x0005, i);
+    let put = |target: &str, name: &str, doc: &Value| json!({"requestParameters": {target: name, "policyName": "p", "policyDocument": doc.to_string()}});
+    let admin = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let admin_list = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["s3:GetObject", "*"], "Resource": ["*"]}});
+    let scoped = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports/*"}]});
+    let records = vec![
+        event(
+            &n(1),
+            "14:00:00",
+            "iam.amazonaws.com",
+            "PutUserPolicy",
+            iam_user("mallory"),
+            &put("userName", "mallory", &admin),
+        ),
+        event(
+            &n(2),
+            "14:01:00",
+            "iam.amazonaws.com",
+            "PutRolePolicy",
+            iam_user("mallory"),
+            &put("roleName", "ops", &admin_list),
+        ),
+        // Benign: a scoped policy.
+        event(
+            &n(3),
+            "14:02:00",
+            "iam.amazonaws.com",
+            "PutGroupPolicy",
+            iam_user("nina"),
+            &put("groupName", "readers", &scoped),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-003",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn de_002_security_group_open() -> Scenario {
+    let n = |i| id(0x0006, i);
+    let ingress = |from: i64, to: i64, ranges: Value, v6: Value| {
+        json!({"requestParameters": {"groupId": "sg-0123", "ipPermissions": {"items": [
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}},
+            {"ipProtocol": "tcp", "fromPort": from, "toPort": to, "ipRanges": {"items": ranges}, "ipv6Ranges": {"items": v6}},
+        ]}}})
+    };
+    let records = vec![
+        event(
+            &n(1),
+            "15:00:00",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            iam_user("oscar"),
+            &ingress(22, 22, json!([{"cidrIp": "0.0.0.0/0"}]), json!([])),
+        ),
+        event(
+            &n(2),
+            "15:01:00",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            iam_user("oscar"),
+            &ingress(3000, 4000, json!([]), json!([{"cidrIpv6": "::/0"}])),
+        ),
+        // Benign: SSH opened to a corporate /24; HTTPS opened to the world.
+        event(
+            &n(3),
+            "15:02:00",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            iam_user("oscar"),
+            &ingress(22, 22, json!([{"cidrIp": "203.0.113.0/24"}]), json!([])),
+        ),
+        event(
+            &n(4),
+            "15:03:00",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+            iam_user("oscar"),
+            &ingress(443, 443, json!([{"cidrIp": "0.0.0.0/0"}]), json!([])),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-DE-002",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn de_003_monitoring_disabled() -> Scenario {
+    let n = |i| id(0x0007, i);
+    let user = || iam_user("peggy");
+    let none = json!({});
+    let records = vec![
+        event(
+            &n(1),
+            "16:00:00",
+            "guardduty.amazonaws.com",
+            "DeleteDetector",
+            user(),
+            &json!({"requestParameters": {"detectorId": "d1"}}),
+        ),
+        event(
+            &n(2),
+            "16:01:00",
+            "guardduty.amazonaws.com",
+            "UpdateDetector",
+            user(),
+            &json!({"requestParameters": {"detectorId": "d1", "enable": false}}),
+        ),
+        event(
+            &n(3),
+            "16:02:00",
+            "config.amazonaws.com",
+            "StopConfigurationRecorder",
+            user(),
+            &json!({"requestParameters": {"configurationRecorderName": "default"}}),
+        ),
+        event(
+            &n(4),
+            "16:03:00",
+            "config.amazonaws.com",
+            "DeleteConfigurationRecorder",
+            user(),
+            &json!({"requestParameters": {"configurationRecorderName": "default"}}),
+        ),
+        event(
+            &n(5),
+            "16:04:00",
+            "securityhub.amazonaws.com",
+            "DisableSecurityHub",
+            user(),
+            &none,
+        ),
+        event(
+            &n(6),
+            "16:05:00",
+            "access-analyzer.amazonaws.com",
+            "DeleteAnalyzer",
+            user(),
+            &json!({"requestParameters": {"analyzerName": "org"}}),
+        ),
+        event(
+            &n(7),
+            "16:06:00",
+            "ec2.amazonaws.com",
+            "DeleteFlowLogs",
+            user(),
+            &json!({"requestParameters": {"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1", "tag": 1}}}}),
+        ),
+        // Benign: reads, re-enabling, and a denied attempt.
+        event(
+            &n(8),
+            "16:07:00",
+            "guardduty.amazonaws.com",
+            "ListDetectors",
+            user(),
+            &json!({"readOnly": true}),
+        ),
+        event(
+            &n(9),
+            "16:08:00",
+            "ec2.amazonaws.com",
+            "DescribeFlowLogs",
+            user(),
+            &json!({"readOnly": true}),
+        ),
+        event(
+            &n(10),
+            "16:09:00",
+            "guardduty.amazonaws.com",
+            "UpdateDetector",
+            user(),
+            &json!({"requestParameters": {"detectorId": "d1", "enable": true}}),
+        ),
+        event(
+            &n(11),
+            "16:10:00",
+            "securityhub.amazonaws.com",
+            "DisableSecurityHub",
+            user(),
+            &json!({"errorCode": "AccessDenied", "errorMessage": "denied"}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-DE-003",
+        records,
+        fires: (1..=7).map(n).collect(),
+    }
+}
+
+fn im_001_kms_key_destroyed() -> Scenario {
+    let n = |i| id(0x0008, i);
+    let key = json!({"requestParameters": {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}});
+    let records = vec![
+        event(
+            &n(1),
+            "17:00:00",
+            "kms.amazonaws.com",
+            "DisableKey",
+            iam_user("quinn"),
+            &key,
+        ),
+        event(
+            &n(2),
+            "17:01:00",
+            "kms.amazonaws.com",
+            "ScheduleKeyDeletion",
+            iam_user("quinn"),
+            &json!({"requestParameters": {"keyId": "k2", "pendingWindowInDays": 7}}),
+        ),
+        // Benign: creating and enabling keys.
+        event(
+            &n(3),
+            "17:02:00",
+            "kms.amazonaws.com",
+            "CreateKey",
+            iam_user("quinn"),
+            &json!({}),
+        ),
+        event(
+            &n(4),
+            "17:03:00",
+            "kms.amazonaws.com",
+            "EnableKey",
+            iam_user("quinn"),
+            &key,
+        ),
+    ];
+    Scenario {
+        hunt: "CT-IM-001",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        pe_001_root_use(),
+        ia_001_login_without_mfa(),
+        ca_001_login_failure_burst(),
+        pe_002_access_key_for_other_user(),
+        pe_003_inline_admin_policy(),
+        de_002_security_group_open(),
+        de_003_monitoring_disabled(),
+        im_001_kms_key_destroyed(),
+    ]
+}
+
+/// One archive holding every scenario, ingested once into a lake shared by
+/// the tests of this module.
+fn lake() -> &'static Path {
+    static LAKE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &LAKE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = dir.path().join("archive");
+            let folder = archive.join(format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2024/03/10"));
+            for (i, scenario) in scenarios().into_iter().enumerate() {
+                let doc = json!({"Records": scenario.records});
+                common::write_gz(
+                    &folder.join(format!(
+                        "{ACCOUNT}_CloudTrail_{REGION}_20240310T0000Z_s{i}.json.gz"
+                    )),
+                    doc.to_string().as_bytes(),
+                );
+            }
+            let lake = dir.path().join("lake");
+            let out = common::ingest_cli(&archive, &lake, dir.path(), &[]);
+            common::assert_exit(&out, 0);
+            (dir, lake)
+        })
+        .1
+}
+
+/// `ctlake hunt ARGS --lake LAKE --format json` as a document, with its exit code.
+fn hunt_json(lake: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut all = vec!["hunt"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--lake", lake.to_str().unwrap(), "--format", "json"]);
+    let out = ctlake(&all, scratch.path());
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), doc)
+}
+
+fn finding_ids(hunt: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = hunt["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["eventid"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn each_hunt_fires_on_its_scenario_only() {
+    let lake = lake();
+    for scenario in scenarios() {
+        let (code, doc) = hunt_json(lake, &[scenario.hunt]);
+        assert_eq!(code, Some(1), "{} exit code: {doc:#}", scenario.hunt);
+        assert_eq!(doc["errors"], json!([]), "{}", scenario.hunt);
+        let hunts = doc["hunts"].as_array().unwrap();
+        assert_eq!(hunts.len(), 1);
+        assert_eq!(hunts[0]["hunt_id"], scenario.hunt);
+        let mut expected = scenario.fires.clone();
+        expected.sort();
+        assert_eq!(
+            finding_ids(&hunts[0]),
+            expected,
+            "{}: {:#}",
+            scenario.hunt,
+            hunts[0]["findings"]
+        );
+        for finding in hunts[0]["findings"].as_array().unwrap() {
+            let reason = finding["reason"].as_str().unwrap_or_default();
+            assert!(
+                !reason.is_empty(),
+                "{}: a finding without a reason: {finding}",
+                scenario.hunt
+            );
+            assert_eq!(finding["account"], ACCOUNT);
+            assert_eq!(finding["region"], REGION);
+        }
+    }
+}
+
+#[test]
+fn all_hunts_run_together_without_errors() {
+    let (code, doc) = hunt_json(lake(), &[]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(doc["errors"], json!([]));
+    let hunts = doc["hunts"].as_array().unwrap();
+    let ran: Vec<&str> = hunts
+        .iter()
+        .map(|h| h["hunt_id"].as_str().unwrap())
+        .collect();
+    for scenario in scenarios() {
+        assert!(
+            ran.contains(&scenario.hunt),
+            "{} did not run: {ran:?}",
+            scenario.hunt
+        );
+    }
+    for hunt in hunts {
+        assert!(
+            !hunt["tactics"].as_array().unwrap().is_empty(),
+            "{}",
+            hunt["hunt_id"]
+        );
+        assert!(
+            !hunt["techniques"].as_array().unwrap().is_empty(),
+            "{}",
+            hunt["hunt_id"]
+        );
+    }
+    // Each scenario's true positives come from its own hunt, none from another scenario's.
+    for scenario in scenarios() {
+        let hunt = hunts
+            .iter()
+            .find(|h| h["hunt_id"] == scenario.hunt)
+            .unwrap();
+        let mut expected = scenario.fires.clone();
+        expected.sort();
+        assert_eq!(finding_ids(hunt), expected, "{}", scenario.hunt);
+    }
+}
+
+#[test]
+fn bundled_hunts_name_a_tactic_and_a_technique() {
+    let catalogue = ctlake_hunt::Catalogue::load(&[]).unwrap();
+    for hunt in catalogue.hunts() {
+        let h = &hunt.header;
+        assert!(
+            !h.tactics.is_empty() && !h.techniques.is_empty(),
+            "{}",
+            h.id
+        );
+        assert!(h.tactics.iter().all(|t| t.starts_with("TA")), "{}", h.id);
+        assert!(
+            h.techniques
+                .iter()
+                .all(|t| t.starts_with('T') && !t.starts_with("TA")),
+            "{}",
+            h.id
+        );
+    }
+}
+
+#[test]
+fn every_hunt_runs_over_the_corpora() {
+    let Some(corpora) = common::corpora() else {
+        return;
+    };
+    let mut archives: Vec<PathBuf> = std::fs::read_dir(&corpora)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("AWSLogs"))
+        .filter(|p| p.is_dir())
+        .collect();
+    archives.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for archive in &archives {
+        let out = common::ingest_cli(archive, &lake, dir.path(), &[]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}: {}",
+            archive.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, doc) = hunt_json(&lake, &[]);
+    assert!(matches!(code, Some(0 | 1)), "{doc:#}");
+    assert_eq!(doc["errors"], json!([]), "{doc:#}");
+}
