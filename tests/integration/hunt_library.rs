@@ -563,6 +563,622 @@ fn im_001_kms_key_destroyed() -> Scenario {
     }
 }
 
+fn de_004_logging_narrowed() -> Scenario {
+    let n = |i| id(0x0009, i);
+    let ct = "cloudtrail.amazonaws.com";
+    let user = || iam_user("rob");
+    let selectors =
+        |v: Value| json!({"requestParameters": {"trailName": "main", "eventSelectors": v}});
+    let records = vec![
+        event(
+            &n(1),
+            "18:00:00",
+            ct,
+            "PutEventSelectors",
+            user(),
+            &selectors(
+                json!([{"readWriteType": "All", "includeManagementEvents": false,
+                "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::b/"]}]}]),
+            ),
+        ),
+        event(
+            &n(2),
+            "18:01:00",
+            ct,
+            "PutEventSelectors",
+            user(),
+            &selectors(json!([])),
+        ),
+        event(
+            &n(3),
+            "18:02:00",
+            ct,
+            "PutInsightSelectors",
+            user(),
+            &json!({"requestParameters": {"trailName": "main", "insightSelectors": []}}),
+        ),
+        event(
+            &n(4),
+            "18:03:00",
+            ct,
+            "DeleteEventDataStore",
+            user(),
+            &json!({"requestParameters": {"eventDataStore": "arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/eds"}}),
+        ),
+        event(
+            &n(5),
+            "18:04:00",
+            ct,
+            "DeregisterOrganizationDelegatedAdmin",
+            user(),
+            &json!({"requestParameters": {"delegatedAdminAccountId": "444455556666"}}),
+        ),
+        // Benign: selectors that keep management events (plain and advanced),
+        // Insights turned on, a denied deletion.
+        event(
+            &n(6),
+            "18:05:00",
+            ct,
+            "PutEventSelectors",
+            user(),
+            &selectors(
+                json!([{"readWriteType": "All", "includeManagementEvents": true, "dataResources": []}]),
+            ),
+        ),
+        event(
+            &n(7),
+            "18:06:00",
+            ct,
+            "PutEventSelectors",
+            user(),
+            &json!({"requestParameters": {"trailName": "main", "advancedEventSelectors": [
+                {"name": "mgmt", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]}}),
+        ),
+        event(
+            &n(8),
+            "18:07:00",
+            ct,
+            "PutInsightSelectors",
+            user(),
+            &json!({"requestParameters": {"trailName": "main", "insightSelectors": [{"insightType": "ApiCallRateInsight"}]}}),
+        ),
+        event(
+            &n(9),
+            "18:08:00",
+            ct,
+            "DeleteEventDataStore",
+            user(),
+            &json!({"errorCode": "AccessDenied", "errorMessage": "denied"}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-DE-004",
+        records,
+        fires: (1..=5).map(n).collect(),
+    }
+}
+
+fn ex_001_bucket_made_public() -> Scenario {
+    let n = |i| id(0x000a, i);
+    let s3 = "s3.amazonaws.com";
+    let user = || iam_user("sybil");
+    let policy = |statements: Value| json!({"requestParameters": {"bucketName": "data", "bucketPolicy": {"Version": "2012-10-17", "Statement": statements}, "policy": [""]}});
+    let tls_only = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::data/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
+    let partner = json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"});
+    let records = vec![
+        event(
+            &n(1),
+            "19:00:00",
+            s3,
+            "DeleteBucketPublicAccessBlock",
+            user(),
+            &json!({"requestParameters": {"bucketName": "data", "publicAccessBlock": [""]}}),
+        ),
+        event(
+            &n(2),
+            "19:01:00",
+            s3,
+            "DeletePublicAccessBlock",
+            user(),
+            &json!({}),
+        ),
+        event(
+            &n(3),
+            "19:02:00",
+            s3,
+            "PutBucketPolicy",
+            user(),
+            &policy(
+                json!([tls_only.clone(), {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]),
+            ),
+        ),
+        event(
+            &n(4),
+            "19:03:00",
+            s3,
+            "PutBucketPolicy",
+            user(),
+            &policy(
+                json!({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "*"]}, "Action": "s3:*", "Resource": "*"}),
+            ),
+        ),
+        event(
+            &n(5),
+            "19:04:00",
+            s3,
+            "PutBucketAcl",
+            user(),
+            &json!({"requestParameters": {"bucketName": "data", "AccessControlPolicy": {"AccessControlList": {"Grant": [
+                {"Grantee": {"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}}}}),
+        ),
+        // Benign: a partner principal plus a deny-everyone TLS rule, and a private ACL.
+        event(
+            &n(6),
+            "19:05:00",
+            s3,
+            "PutBucketPolicy",
+            user(),
+            &policy(json!([tls_only, partner])),
+        ),
+        event(
+            &n(7),
+            "19:06:00",
+            s3,
+            "PutBucketAcl",
+            user(),
+            &json!({"requestParameters": {"bucketName": "data", "x-amz-acl": "private"}}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-EX-001",
+        records,
+        fires: (1..=5).map(n).collect(),
+    }
+}
+
+fn ex_002_snapshot_shared() -> Scenario {
+    let n = |i| id(0x000b, i);
+    let user = || iam_user("trent");
+    let ebs = |items: Value| {
+        json!({"requestParameters": {"snapshotId": "snap-1", "attributeType": "CREATE_VOLUME_PERMISSION",
+            "createVolumePermission": {"add": {"items": items}}}})
+    };
+    let rds = |values: Value| json!({"requestParameters": {"dBSnapshotIdentifier": "db-snap", "attributeName": "restore", "valuesToAdd": values}});
+    let records = vec![
+        event(
+            &n(1),
+            "20:00:00",
+            "ec2.amazonaws.com",
+            "ModifySnapshotAttribute",
+            user(),
+            &ebs(json!([{"userId": "999988887777"}])),
+        ),
+        event(
+            &n(2),
+            "20:01:00",
+            "ec2.amazonaws.com",
+            "ModifyImageAttribute",
+            user(),
+            &json!({"requestParameters": {"imageId": "ami-1", "attributeType": "launchPermission",
+                "launchPermission": {"add": {"items": [{"group": "all"}]}}}}),
+        ),
+        event(
+            &n(3),
+            "20:02:00",
+            "rds.amazonaws.com",
+            "ModifyDBSnapshotAttribute",
+            user(),
+            &rds(json!(["all"])),
+        ),
+        event(
+            &n(4),
+            "20:03:00",
+            "rds.amazonaws.com",
+            "ModifyDBClusterSnapshotAttribute",
+            user(),
+            &json!({"requestParameters": {"dBClusterSnapshotIdentifier": "c-snap", "attributeName": "restore",
+                "valuesToAdd": ["444455556666", "999988887777"]}}),
+        ),
+        // Benign: shares with the account itself, removals, an allow-listed
+        // account (with the parameter; see below).
+        event(
+            &n(5),
+            "20:04:00",
+            "ec2.amazonaws.com",
+            "ModifySnapshotAttribute",
+            user(),
+            &ebs(json!([{"userId": ACCOUNT}])),
+        ),
+        event(
+            &n(6),
+            "20:05:00",
+            "rds.amazonaws.com",
+            "ModifyDBSnapshotAttribute",
+            user(),
+            &json!({"requestParameters": {"dBSnapshotIdentifier": "db-snap", "attributeName": "restore", "valuesToRemove": ["all"]}}),
+        ),
+        event(
+            &n(7),
+            "20:06:00",
+            "rds.amazonaws.com",
+            "ModifyDBSnapshotAttribute",
+            user(),
+            &rds(json!(["444455556666"])),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-EX-002",
+        records,
+        fires: vec![n(1), n(2), n(3), n(4), n(7)],
+    }
+}
+
+fn pe_004_login_profile_for_other_user() -> Scenario {
+    let n = |i| id(0x000c, i);
+    let iam = "iam.amazonaws.com";
+    let profile = |user: &str| json!({"requestParameters": {"userName": user, "passwordResetRequired": false}});
+    let records = vec![
+        event(
+            &n(1),
+            "21:00:00",
+            iam,
+            "CreateLoginProfile",
+            iam_user("uma"),
+            &profile("victor"),
+        ),
+        event(
+            &n(2),
+            "21:01:00",
+            iam,
+            "UpdateLoginProfile",
+            role_session("ops"),
+            &profile("wendy"),
+        ),
+        event(
+            &n(3),
+            "21:02:00",
+            iam,
+            "UpdateLoginProfile",
+            iam_user("uma"),
+            &profile("xena"),
+        ),
+        // Benign: a user changing its own profile; a denied attempt.
+        event(
+            &n(4),
+            "21:03:00",
+            iam,
+            "UpdateLoginProfile",
+            iam_user("yuri"),
+            &profile("yuri"),
+        ),
+        event(
+            &n(5),
+            "21:04:00",
+            iam,
+            "CreateLoginProfile",
+            iam_user("uma"),
+            &json!({"requestParameters": {"userName": "zed"}, "errorCode": "AccessDenied", "errorMessage": "denied"}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-004",
+        records,
+        fires: vec![n(1), n(2), n(3)],
+    }
+}
+
+fn pe_005_role_trust_foreign() -> Scenario {
+    let n = |i| id(0x000d, i);
+    let trust = |principal: Value| {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "123456789012"}}},
+        ]});
+        json!({"requestParameters": {"roleName": "deploy", "policyDocument": doc.to_string()}})
+    };
+    let update = |i, time, principal| {
+        event(
+            &n(i),
+            time,
+            "iam.amazonaws.com",
+            "UpdateAssumeRolePolicy",
+            iam_user("alice"),
+            &trust(principal),
+        )
+    };
+    let records = vec![
+        update(
+            1,
+            "22:00:00",
+            json!({"AWS": "arn:aws:iam::999988887777:root"}),
+        ),
+        update(
+            2,
+            "22:01:00",
+            json!({"AWS": ["arn:aws:iam::111122223333:role/ci", "555566667777"]}),
+        ),
+        update(3, "22:02:00", json!({"AWS": "*"})),
+        // Benign: the account itself (the ExternalId digits are in a condition).
+        update(
+            4,
+            "22:03:00",
+            json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:role/ci")}),
+        ),
+        update(5, "22:04:00", json!({"Service": "lambda.amazonaws.com"})),
+    ];
+    Scenario {
+        hunt: "CT-PE-005",
+        records,
+        fires: vec![n(1), n(2), n(3)],
+    }
+}
+
+fn de_005_mfa_removed() -> Scenario {
+    let n = |i| id(0x000e, i);
+    let iam = "iam.amazonaws.com";
+    let device = json!({"requestParameters": {"userName": "bob", "serialNumber": "arn:aws:iam::111122223333:mfa/bob"}});
+    let records = vec![
+        event(
+            &n(1),
+            "23:00:00",
+            iam,
+            "DeactivateMFADevice",
+            iam_user("bob"),
+            &device,
+        ),
+        event(
+            &n(2),
+            "23:01:00",
+            iam,
+            "DeleteVirtualMFADevice",
+            iam_user("bob"),
+            &device,
+        ),
+        // Benign: enrolling a device.
+        event(
+            &n(3),
+            "23:02:00",
+            iam,
+            "CreateVirtualMFADevice",
+            iam_user("bob"),
+            &device,
+        ),
+        event(
+            &n(4),
+            "23:03:00",
+            iam,
+            "EnableMFADevice",
+            iam_user("bob"),
+            &device,
+        ),
+    ];
+    Scenario {
+        hunt: "CT-DE-005",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn di_001_discovery_burst() -> Scenario {
+    let n = |i| id(0x000f, i);
+    let calls = [
+        ("iam.amazonaws.com", "ListUsers"),
+        ("iam.amazonaws.com", "ListRoles"),
+        ("iam.amazonaws.com", "GetAccountAuthorizationDetails"),
+        ("s3.amazonaws.com", "ListBuckets"),
+        ("s3.amazonaws.com", "GetBucketPolicy"),
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups"),
+        ("ec2.amazonaws.com", "DescribeVpcs"),
+        ("lambda.amazonaws.com", "ListFunctions20150331"),
+        ("sts.amazonaws.com", "GetCallerIdentity"),
+    ];
+    let mut records = Vec::new();
+    // A burst: ten distinct reads over five services in twenty minutes;
+    // the first of them is the finding.
+    for (i, (source, name)) in (1..).zip(calls) {
+        records.push(event(
+            &n(i),
+            &format!("05:{:02}:00", 10 + 2 * i),
+            source,
+            name,
+            role_session("recon"),
+            &json!({"readOnly": true}),
+        ));
+    }
+    // Benign: four distinct reads; ten distinct reads of one service; the
+    // burst's calls spread over ten hours.
+    for (i, (source, name)) in (20..).zip(&calls[..4]) {
+        records.push(event(
+            &n(i),
+            &format!("06:{i:02}:00"),
+            source,
+            name,
+            iam_user("carl"),
+            &json!({"readOnly": true}),
+        ));
+    }
+    for i in 30..40 {
+        records.push(event(
+            &n(i),
+            &format!("06:{i}:00"),
+            "ec2.amazonaws.com",
+            &format!("DescribeThing{i}"),
+            iam_user("dana"),
+            &json!({"readOnly": true}),
+        ));
+    }
+    for (i, (source, name)) in (40..).zip(calls) {
+        records.push(event(
+            &n(i),
+            &format!("{:02}:05:00", i - 40),
+            source,
+            name,
+            iam_user("eve"),
+            &json!({"readOnly": true}),
+        ));
+    }
+    Scenario {
+        hunt: "CT-DI-001",
+        records,
+        fires: vec![n(1)],
+    }
+}
+
+fn ca_002_bulk_secrets() -> Scenario {
+    let n = |i| id(0x0010, i);
+    let mut records = Vec::new();
+    // Twenty-two reads in an hour (GetSecretValue and decrypted parameters):
+    // the 20th fires.
+    for i in 1..=22 {
+        let (source, name, params) = if i % 2 == 0 {
+            (
+                "ssm.amazonaws.com",
+                "GetParameter",
+                json!({"name": format!("/app/p{i}"), "withDecryption": true}),
+            )
+        } else {
+            (
+                "secretsmanager.amazonaws.com",
+                "GetSecretValue",
+                json!({"secretId": format!("s{i}")}),
+            )
+        };
+        records.push(event(
+            &n(i),
+            &format!("02:{:02}:00", i * 2),
+            source,
+            name,
+            iam_user("felix"),
+            &json!({"requestParameters": params, "readOnly": true}),
+        ));
+    }
+    // Benign: three secret reads; twenty-five parameter reads without decryption.
+    for i in 30..33 {
+        records.push(event(
+            &n(i),
+            &format!("03:{i}:00"),
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            iam_user("gina"),
+            &json!({"requestParameters": {"secretId": "db"}, "readOnly": true}),
+        ));
+    }
+    for i in 40..65 {
+        records.push(event(
+            &n(i),
+            &format!("04:{:02}:00", i - 40),
+            "ssm.amazonaws.com",
+            "GetParameter",
+            iam_user("hank"),
+            &json!({"requestParameters": {"name": "/app/x", "withDecryption": false}, "readOnly": true}),
+        ));
+    }
+    Scenario {
+        hunt: "CT-CA-002",
+        records,
+        fires: vec![n(20)],
+    }
+}
+
+fn im_002_run_instances_new_region() -> Scenario {
+    let n = |i| id(0x0011, i);
+    let at = |region: &str, day: &str| json!({"awsRegion": region, "eventTime": format!("2024-03-{day}Z")});
+    let run = |i, region: &str, day: &str| {
+        let mut extra = at(region, day);
+        extra["requestParameters"] = json!({"instanceType": "p3.16xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}});
+        event(
+            &n(i),
+            "00:00:00",
+            "ec2.amazonaws.com",
+            "RunInstances",
+            iam_user("ivy"),
+            &extra,
+        )
+    };
+    let look = |i, region: &str, day: &str| {
+        event(
+            &n(i),
+            "00:00:00",
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            iam_user("ivy"),
+            &at(region, day),
+        )
+    };
+    let records = vec![
+        // Baseline: us-west-2 in use a week before.
+        look(1, "us-west-2", "01T12:00:00"),
+        // A look around eu-north-1 just before the launch does not count.
+        look(2, "eu-north-1", "10T07:50:00"),
+        run(3, "eu-north-1", "10T08:00:00"),
+        // Benign: a launch in a region in use.
+        run(4, "us-west-2", "10T08:05:00"),
+    ];
+    Scenario {
+        hunt: "CT-IM-002",
+        records,
+        fires: vec![n(3)],
+    }
+}
+
+fn pe_006_lambda_url_without_auth() -> Scenario {
+    let n = |i| id(0x0012, i);
+    let lambda = "lambda.amazonaws.com";
+    let url = |auth: &str| json!({"requestParameters": {"functionName": "fn", "authType": auth}});
+    let records = vec![
+        event(
+            &n(1),
+            "01:00:00",
+            lambda,
+            "CreateFunctionUrlConfig",
+            iam_user("jack"),
+            &url("NONE"),
+        ),
+        event(
+            &n(2),
+            "01:01:00",
+            lambda,
+            "UpdateFunctionUrlConfig",
+            iam_user("jack"),
+            &url("NONE"),
+        ),
+        event(
+            &n(3),
+            "01:02:00",
+            lambda,
+            "AddPermission20150331v2",
+            iam_user("jack"),
+            &json!({"requestParameters": {"functionName": "fn", "statementId": "url", "action": "lambda:InvokeFunctionUrl",
+                "principal": "*", "functionUrlAuthType": "NONE"}}),
+        ),
+        // Benign: IAM-authenticated URLs.
+        event(
+            &n(4),
+            "01:03:00",
+            lambda,
+            "CreateFunctionUrlConfig",
+            iam_user("jack"),
+            &url("AWS_IAM"),
+        ),
+        event(
+            &n(5),
+            "01:04:00",
+            lambda,
+            "UpdateFunctionUrlConfig",
+            iam_user("jack"),
+            &url("AWS_IAM"),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-006",
+        records,
+        fires: vec![n(1), n(2), n(3)],
+    }
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         pe_001_root_use(),
@@ -573,6 +1189,16 @@ fn scenarios() -> Vec<Scenario> {
         de_002_security_group_open(),
         de_003_monitoring_disabled(),
         im_001_kms_key_destroyed(),
+        de_004_logging_narrowed(),
+        ex_001_bucket_made_public(),
+        ex_002_snapshot_shared(),
+        pe_004_login_profile_for_other_user(),
+        pe_005_role_trust_foreign(),
+        de_005_mfa_removed(),
+        di_001_discovery_burst(),
+        ca_002_bulk_secrets(),
+        im_002_run_instances_new_region(),
+        pe_006_lambda_url_without_auth(),
     ]
 }
 
@@ -657,7 +1283,12 @@ fn each_hunt_fires_on_its_scenario_only() {
                 scenario.hunt
             );
             assert_eq!(finding["account"], ACCOUNT);
-            assert_eq!(finding["region"], REGION);
+            let record = scenario
+                .records
+                .iter()
+                .find(|r| r["eventID"] == finding["eventid"])
+                .unwrap();
+            assert_eq!(finding["region"], record["awsRegion"]);
         }
     }
 }
@@ -701,6 +1332,21 @@ fn all_hunts_run_together_without_errors() {
         expected.sort();
         assert_eq!(finding_ids(hunt), expected, "{}", scenario.hunt);
     }
+}
+
+#[test]
+fn allow_listed_accounts_are_not_reported() {
+    let scenario = ex_002_snapshot_shared();
+    let (code, doc) = hunt_json(
+        lake(),
+        &["CT-EX-002", "--param", "allow_accounts=444455556666"],
+    );
+    assert_eq!(code, Some(1), "{doc:#}");
+    // The share with only the allow-listed account drops out; the one that
+    // also names a foreign account stays.
+    let mut expected: Vec<String> = scenario.fires[..4].to_vec();
+    expected.sort();
+    assert_eq!(finding_ids(&doc["hunts"][0]), expected, "{doc:#}");
 }
 
 #[test]

@@ -1,0 +1,42 @@
+/* hunt
+id = "CT-IM-002"
+title = "Instances launched in a region the account had not been using"
+description = """
+RunInstances in a region where the account recorded no event at all in the
+baseline_days before the launch (events of the last hour before it are not
+counted, so the attacker's own look around the region does not hide it).
+Attackers run crypto-miners or staging hosts in regions nobody watches. The
+baseline is read from the lake, so it reaches back before the hunt window:
+ingest at least baseline_days of history before it."""
+tactics = ["TA0040", "TA0005"]
+techniques = ["T1496", "T1535"]
+severity = "medium"
+false_positives = [
+  "Expansion into a new region or a disaster-recovery test",
+  "A lake that holds less history than baseline_days",
+]
+tags = ["ec2", "region", "impact", "resource-hijacking"]
+
+[params.baseline_days]
+default = 30
+description = "Days before a launch during which any event in its region counts as the region being in use"
+*/
+WITH activity AS (
+  SELECT eventtime, eventid, eventname,
+         coalesce(useridentity_arn, useridentity_principalid, useridentity_invokedby) AS principal,
+         sourceipaddress, useragent, recipientaccountid AS account, awsregion AS region,
+         source_object, eventsource, errorcode,
+         count(*) OVER (PARTITION BY recipientaccountid, awsregion ORDER BY eventtime
+                        RANGE BETWEEN INTERVAL '{{baseline_days}} days' PRECEDING AND INTERVAL '1 hour' PRECEDING) AS earlier
+  FROM cloudtrail
+  WHERE eventtime >= {{start}} - INTERVAL '{{baseline_days}} days' AND eventtime < {{end}}
+)
+SELECT eventtime, eventid, eventname, principal, sourceipaddress, useragent, account, region,
+       source_object,
+       'instances launched in ' || coalesce(region, '?') || ', unused by the account in the ' || {{baseline_days}} || ' days before' AS reason
+FROM activity
+WHERE eventsource = 'ec2.amazonaws.com'
+  AND eventname = 'RunInstances'
+  AND errorcode IS NULL
+  AND earlier = 0
+  AND eventtime >= {{start}} AND eventtime < {{end}}
