@@ -26,9 +26,9 @@ use ctlake_schema::{COLUMNS, Kind};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Join, JoinConstraint,
-    JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript, TableFactor, Value,
-    VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
+    AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Join,
+    JoinConstraint, JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript,
+    TableFactor, Value, VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -408,6 +408,32 @@ fn json_path(function: &str, path: &Expr) -> Result<String> {
     }))
 }
 
+/// `a IS [NOT] DISTINCT FROM (b AND c)` as `(a IS [NOT] DISTINCT FROM b) AND c`.
+fn reassociate(expr: Expr) -> Expr {
+    let (left, right, not) = match expr {
+        Expr::IsDistinctFrom(l, r) => (l, r, false),
+        Expr::IsNotDistinctFrom(l, r) => (l, r, true),
+        other => return other,
+    };
+    match *right {
+        Expr::BinaryOp {
+            left: inner,
+            op: op @ (BinaryOperator::And | BinaryOperator::Or),
+            right: rest,
+        } => Expr::BinaryOp {
+            left: Box::new(reassociate(if not {
+                Expr::IsNotDistinctFrom(left, inner)
+            } else {
+                Expr::IsDistinctFrom(left, inner)
+            })),
+            op,
+            right: rest,
+        },
+        right if not => Expr::IsNotDistinctFrom(left, Box::new(right)),
+        right => Expr::IsDistinctFrom(left, Box::new(right)),
+    }
+}
+
 /// Trino functions that take lambdas, which DataFusion cannot run, with
 /// what to write instead.
 const LAMBDA_FUNCTIONS: &[(&str, &str)] = &[
@@ -441,6 +467,20 @@ const LAMBDA_FUNCTIONS: &[(&str, &str)] = &[
 )]
 fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
     match expr {
+        // sqlparser 0.62 reads `a IS DISTINCT FROM b AND c` as
+        // `a IS DISTINCT FROM (b AND c)`; written parentheses would show as
+        // Nested, so an unparenthesised AND/OR here is that misreading.
+        Expr::IsDistinctFrom(_, right) | Expr::IsNotDistinctFrom(_, right)
+            if matches!(
+                right.as_ref(),
+                Expr::BinaryOp {
+                    op: BinaryOperator::And | BinaryOperator::Or,
+                    ..
+                }
+            ) =>
+        {
+            Ok(Some(reassociate(expr.clone())))
+        }
         // `t.x` of `CROSS JOIN UNNEST(...) AS t(x)`: `x` is a column now.
         Expr::CompoundIdentifier(parts)
             if parts.len() > 1 && unnested.contains(&parts[0].value.to_lowercase()) =>
@@ -632,6 +672,31 @@ mod tests {
             whole.contains("named_struct('mfaauthenticated', useridentity_sessioncontext_attributes_mfaauthenticated"),
             "{whole}"
         );
+    }
+
+    #[test]
+    fn is_distinct_from_binds_tighter_than_and() {
+        assert_eq!(
+            sql("SELECT 1 WHERE a IS DISTINCT FROM 'x' AND b AND c IS NOT DISTINCT FROM d OR e"),
+            "SELECT 1 WHERE a IS DISTINCT FROM 'x' AND b AND c IS NOT DISTINCT FROM d OR e"
+        );
+        let parsed = parse("SELECT 1 WHERE a IS DISTINCT FROM 'x' AND b").unwrap();
+        let DFStatement::Statement(statement) = &parsed[0] else {
+            panic!("a query")
+        };
+        let Statement::Query(query) = statement.as_ref() else {
+            panic!("a query")
+        };
+        let datafusion::sql::sqlparser::ast::SetExpr::Select(select) = query.body.as_ref() else {
+            panic!("a select")
+        };
+        assert!(matches!(
+            select.selection,
+            Some(Expr::BinaryOp {
+                op: BinaryOperator::And,
+                ..
+            })
+        ));
     }
 
     #[test]
