@@ -1179,6 +1179,583 @@ fn pe_006_lambda_url_without_auth() -> Scenario {
     }
 }
 
+fn ps_001_new_user_given_admin() -> Scenario {
+    let n = |i| id(0x0013, i);
+    let iam = "iam.amazonaws.com";
+    let user = |name: &str| json!({"requestParameters": {"userName": name}});
+    let to_group = |name: &str, group: &str| json!({"requestParameters": {"userName": name, "groupName": group}});
+    let records = vec![
+        // A new user put into an admin group by someone else.
+        event(
+            &n(1),
+            "06:00:00",
+            iam,
+            "CreateUser",
+            iam_user("olivia"),
+            &user("svc-new"),
+        ),
+        event(
+            &n(2),
+            "06:30:00",
+            iam,
+            "AddUserToGroup",
+            role_session("provisioner"),
+            &to_group("svc-new", "Admins"),
+        ),
+        // The creator of a user granting admin rights within the day.
+        event(
+            &n(3),
+            "06:01:00",
+            iam,
+            "CreateUser",
+            iam_user("pablo"),
+            &user("temp1"),
+        ),
+        event(
+            &n(4),
+            "18:00:00",
+            iam,
+            "AddUserToGroup",
+            iam_user("pablo"),
+            &to_group("old-user", "PlatformAdmins"),
+        ),
+        // Benign: a new user given read-only rights; an admin group grant
+        // with no user created.
+        event(
+            &n(5),
+            "06:02:00",
+            iam,
+            "CreateUser",
+            iam_user("quentin"),
+            &user("reader"),
+        ),
+        event(
+            &n(6),
+            "06:03:00",
+            iam,
+            "AttachUserPolicy",
+            iam_user("quentin"),
+            &json!({"requestParameters": {"userName": "reader", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}),
+        ),
+        event(
+            &n(7),
+            "06:04:00",
+            iam,
+            "AddUserToGroup",
+            iam_user("rachel"),
+            &to_group("veteran", "Admins"),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PS-001",
+        records,
+        fires: vec![n(2), n(4)],
+    }
+}
+
+fn ps_002_admin_policy_attached() -> Scenario {
+    let n = |i| id(0x0014, i);
+    let iam = "iam.amazonaws.com";
+    let attach = |target: &str, name: &str, policy: &str| json!({"requestParameters": {target: name, "policyArn": format!("arn:aws:iam::aws:policy/{policy}")}});
+    let mut denied = attach("userName", "sam", "AdministratorAccess");
+    denied["errorCode"] = json!("AccessDenied");
+    denied["errorMessage"] = json!("denied");
+    let records = vec![
+        event(
+            &n(1),
+            "07:00:00",
+            iam,
+            "AttachRolePolicy",
+            iam_user("sam"),
+            &attach("roleName", "ops", "AdministratorAccess"),
+        ),
+        event(
+            &n(2),
+            "07:01:00",
+            iam,
+            "AttachGroupPolicy",
+            iam_user("sam"),
+            &attach("groupName", "devs", "IAMFullAccess"),
+        ),
+        // Benign: a read-only policy; a denied attempt.
+        event(
+            &n(3),
+            "07:02:00",
+            iam,
+            "AttachUserPolicy",
+            iam_user("sam"),
+            &attach("userName", "tina", "ReadOnlyAccess"),
+        ),
+        event(
+            &n(4),
+            "07:03:00",
+            iam,
+            "AttachUserPolicy",
+            iam_user("sam"),
+            &denied,
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PS-002",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+fn di_002_access_denied_burst() -> Scenario {
+    let n = |i| id(0x0015, i);
+    let denied =
+        |code: &str| json!({"errorCode": code, "errorMessage": "not authorized", "readOnly": true});
+    let mut records = Vec::new();
+    // Twelve denials in twelve minutes: the 10th fires.
+    for i in 1..=12 {
+        let (source, name, code) = if i % 2 == 0 {
+            (
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                "Client.UnauthorizedOperation",
+            )
+        } else {
+            ("s3.amazonaws.com", "ListBuckets", "AccessDenied")
+        };
+        records.push(event(
+            &n(i),
+            &format!("04:{:02}:00", 10 + i),
+            source,
+            name,
+            role_session("probe"),
+            &denied(code),
+        ));
+    }
+    // Benign: three denials.
+    for i in 20..23 {
+        records.push(event(
+            &n(i),
+            &format!("04:{i}:00"),
+            "s3.amazonaws.com",
+            "ListBuckets",
+            iam_user("quiet"),
+            &denied("AccessDenied"),
+        ));
+    }
+    Scenario {
+        hunt: "CT-DI-002",
+        records,
+        fires: vec![n(10)],
+    }
+}
+
+fn foreign_user(account: &str, name: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": "AIDAFOREIGN",
+        "arn": format!("arn:aws:iam::{account}:user/{name}"),
+        "accountId": account,
+        "accessKeyId": "AKIAFOREIGN",
+        "userName": name,
+    })
+}
+
+fn lm_001_cross_account_assume_role() -> Scenario {
+    let n = |i| id(0x0016, i);
+    let sts = "sts.amazonaws.com";
+    let assume = json!({"requestParameters": {"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/deploy"), "roleSessionName": "s"}});
+    let records = vec![
+        event(
+            &n(1),
+            "08:10:00",
+            sts,
+            "AssumeRole",
+            foreign_user("999988887777", "intruder"),
+            &assume,
+        ),
+        // Reported unless 444455556666 is in trusted_accounts (see below).
+        event(
+            &n(2),
+            "08:11:00",
+            sts,
+            "AssumeRole",
+            foreign_user("444455556666", "partner"),
+            &assume,
+        ),
+        // Benign: a role assumed within the account; an AWS service.
+        event(
+            &n(3),
+            "08:12:00",
+            sts,
+            "AssumeRole",
+            iam_user("sally"),
+            &assume,
+        ),
+        event(
+            &n(4),
+            "08:13:00",
+            sts,
+            "AssumeRole",
+            json!({"type": "AWSService", "invokedBy": "lambda.amazonaws.com", "accountId": "777766665555"}),
+            &assume,
+        ),
+    ];
+    Scenario {
+        hunt: "CT-LM-001",
+        records,
+        fires: vec![n(1), n(2)],
+    }
+}
+
+/// The Organizations changes of the CT-PS-003 scenario, ids 5 to 8.
+fn organizations_changes(n: impl Fn(u32) -> String, user: &dyn Fn() -> Value) -> Vec<Value> {
+    let org = "organizations.amazonaws.com";
+    vec![
+        event(
+            &n(5),
+            "09:14:00",
+            org,
+            "DetachPolicy",
+            user(),
+            &json!({"requestParameters": {"policyId": "p-abcd1234", "targetId": "r-root"}}),
+        ),
+        event(
+            &n(6),
+            "09:15:00",
+            org,
+            "DeletePolicy",
+            user(),
+            &json!({"requestParameters": {"policyId": "p-abcd1234"}}),
+        ),
+        event(
+            &n(7),
+            "09:16:00",
+            org,
+            "LeaveOrganization",
+            user(),
+            &json!({}),
+        ),
+        event(
+            &n(8),
+            "09:17:00",
+            org,
+            "RemoveAccountFromOrganization",
+            user(),
+            &json!({"requestParameters": {"accountId": "444455556666"}}),
+        ),
+    ]
+}
+
+fn ps_003_identity_center_organizations() -> Scenario {
+    let n = |i| id(0x0017, i);
+    let sso = "sso.amazonaws.com";
+    let org = "organizations.amazonaws.com";
+    let user = || iam_user("idc-admin");
+    let instance = "arn:aws:sso:::instance/ssoins-1";
+    let set = format!("{instance}/ps-1");
+    let managed = |policy: &str| {
+        json!({"requestParameters": {"instanceArn": instance, "permissionSetArn": set,
+        "managedPolicyArn": format!("arn:aws:iam::aws:policy/{policy}")}})
+    };
+    let mut records = vec![
+        event(
+            &n(1),
+            "09:10:00",
+            sso,
+            "CreatePermissionSet",
+            user(),
+            &json!({"requestParameters": {"instanceArn": instance, "name": "Break"}}),
+        ),
+        event(
+            &n(2),
+            "09:11:00",
+            sso,
+            "AttachManagedPolicyToPermissionSet",
+            user(),
+            &managed("AdministratorAccess"),
+        ),
+        event(
+            &n(3),
+            "09:12:00",
+            sso,
+            "PutInlinePolicyToPermissionSet",
+            user(),
+            &json!({"requestParameters": {"instanceArn": instance, "permissionSetArn": set}}),
+        ),
+        event(
+            &n(4),
+            "09:13:00",
+            sso,
+            "CreateAccountAssignment",
+            user(),
+            &json!({"requestParameters": {"instanceArn": instance, "permissionSetArn": set, "targetId": ACCOUNT,
+                "targetType": "AWS_ACCOUNT", "principalType": "USER", "principalId": "u-1"}}),
+        ),
+        // Benign: reads and a read-only managed policy.
+        event(
+            &n(9),
+            "09:18:00",
+            sso,
+            "ListPermissionSets",
+            user(),
+            &json!({"readOnly": true}),
+        ),
+        event(
+            &n(10),
+            "09:19:00",
+            org,
+            "DescribeOrganization",
+            user(),
+            &json!({"readOnly": true}),
+        ),
+        event(
+            &n(11),
+            "09:20:00",
+            sso,
+            "AttachManagedPolicyToPermissionSet",
+            user(),
+            &managed("ReadOnlyAccess"),
+        ),
+    ];
+    records.extend(organizations_changes(n, &user));
+    Scenario {
+        hunt: "CT-PS-003",
+        records,
+        fires: (1..=8).map(n).collect(),
+    }
+}
+
+fn ex_003_bulk_get_object_unfamiliar() -> Scenario {
+    let n = |i| id(0x0018, i);
+    let get = |i: u32, key: u32, identity: Value, ip: &str| {
+        event(
+            &n(i),
+            &format!("03:{key:02}:00"),
+            "s3.amazonaws.com",
+            "GetObject",
+            identity,
+            &json!({"sourceIPAddress": ip, "readOnly": true, "managementEvent": false, "eventCategory": "Data",
+                "requestParameters": {"bucketName": "data", "key": format!("k{key}")}}),
+        )
+    };
+    let mut records = vec![
+        // Baseline: the analyst and its address seen five days before.
+        event(
+            &n(200),
+            "00:00:00",
+            "s3.amazonaws.com",
+            "ListBuckets",
+            iam_user("analyst"),
+            &json!({"eventTime": "2024-03-05T12:00:00Z", "readOnly": true}),
+        ),
+    ];
+    // Fifty-five objects read by an unseen session from an unseen address:
+    // the 50th fires.
+    for i in 1..=55 {
+        records.push(get(i, i - 1, role_session("exfil"), "203.0.113.199"));
+    }
+    // Benign: the known analyst reading as much from its usual address.
+    for i in 1..=55 {
+        records.push(get(100 + i, i - 1, iam_user("analyst"), "198.51.100.10"));
+    }
+    Scenario {
+        hunt: "CT-EX-003",
+        records,
+        fires: vec![n(50)],
+    }
+}
+
+fn im_003_mass_deletion() -> Scenario {
+    let n = |i| id(0x0019, i);
+    let calls = [
+        ("s3.amazonaws.com", "DeleteBucket"),
+        ("ec2.amazonaws.com", "TerminateInstances"),
+        ("rds.amazonaws.com", "DeleteDBInstance"),
+        ("ec2.amazonaws.com", "DeleteVolume"),
+    ];
+    let mut records = Vec::new();
+    // Twenty-two deletions in twenty-two minutes: the 20th fires.
+    for i in 1..=22 {
+        let (source, name) = calls[i as usize % calls.len()];
+        records.push(event(
+            &n(i),
+            &format!("05:{i:02}:00"),
+            source,
+            name,
+            iam_user("wrecker"),
+            &json!({}),
+        ));
+    }
+    // Benign: five deletions.
+    for i in 30..35 {
+        let (source, name) = calls[i as usize % calls.len()];
+        records.push(event(
+            &n(i),
+            &format!("05:{i}:00"),
+            source,
+            name,
+            iam_user("tidy"),
+            &json!({}),
+        ));
+    }
+    Scenario {
+        hunt: "CT-IM-003",
+        records,
+        fires: vec![n(20)],
+    }
+}
+
+fn de_006_network_acl_open() -> Scenario {
+    let n = |i| id(0x001a, i);
+    let ec2 = "ec2.amazonaws.com";
+    let user = || iam_user("netops");
+    let entry = |protocol: &str, from: i64, to: i64, cidr: Value| {
+        let mut p = json!({"networkAclId": "acl-1", "ruleNumber": 100, "egress": false, "ruleAction": "allow",
+            "protocol": protocol, "portRange": {"from": from, "to": to}});
+        if let (Some(p), Some(c)) = (p.as_object_mut(), cidr.as_object()) {
+            for (k, v) in c {
+                p.insert(k.clone(), v.clone());
+            }
+        }
+        json!({"requestParameters": p})
+    };
+    let world = || json!({"cidrBlock": "0.0.0.0/0"});
+    let mut egress = entry("-1", 0, 65535, world());
+    egress["requestParameters"]["egress"] = json!(true);
+    let records = vec![
+        event(
+            &n(1),
+            "10:10:00",
+            ec2,
+            "CreateNetworkAclEntry",
+            user(),
+            &entry("6", 22, 22, world()),
+        ),
+        event(
+            &n(2),
+            "10:11:00",
+            ec2,
+            "ReplaceNetworkAclEntry",
+            user(),
+            &entry("6", 3000, 4000, json!({"ipv6CidrBlock": "::/0"})),
+        ),
+        event(
+            &n(3),
+            "10:12:00",
+            ec2,
+            "CreateNetworkAclEntry",
+            user(),
+            &entry("-1", 0, 0, world()),
+        ),
+        // Benign: SSH from a /24, HTTPS from the world, an egress rule.
+        event(
+            &n(4),
+            "10:13:00",
+            ec2,
+            "CreateNetworkAclEntry",
+            user(),
+            &entry("6", 22, 22, json!({"cidrBlock": "203.0.113.0/24"})),
+        ),
+        event(
+            &n(5),
+            "10:14:00",
+            ec2,
+            "CreateNetworkAclEntry",
+            user(),
+            &entry("6", 443, 443, world()),
+        ),
+        event(
+            &n(6),
+            "10:15:00",
+            ec2,
+            "CreateNetworkAclEntry",
+            user(),
+            &egress,
+        ),
+    ];
+    Scenario {
+        hunt: "CT-DE-006",
+        records,
+        fires: vec![n(1), n(2), n(3)],
+    }
+}
+
+fn ia_002_login_after_failures() -> Scenario {
+    let n = |i| id(0x001b, i);
+    let login = |i, time: &str, user: &str, ip: &str, outcome: &str| {
+        console_login(&n(i), time, iam_user(user), ip, outcome, "Yes")
+    };
+    let records = vec![
+        // Three failures, then a success (with MFA) from another address.
+        login(1, "07:00:00", "olga", "192.0.2.100", "Failure"),
+        login(2, "07:01:00", "olga", "192.0.2.100", "Failure"),
+        login(3, "07:02:00", "olga", "192.0.2.100", "Failure"),
+        login(4, "07:03:00", "olga", "192.0.2.101", "Success"),
+        // Benign: a success after one failure; a success two hours after
+        // three failures.
+        login(5, "07:10:00", "pat", "192.0.2.110", "Failure"),
+        login(6, "07:11:00", "pat", "192.0.2.110", "Success"),
+        login(7, "05:00:00", "quill", "192.0.2.120", "Failure"),
+        login(8, "05:01:00", "quill", "192.0.2.120", "Failure"),
+        login(9, "05:02:00", "quill", "192.0.2.120", "Failure"),
+        login(10, "07:30:00", "quill", "192.0.2.120", "Success"),
+    ];
+    Scenario {
+        hunt: "CT-IA-002",
+        records,
+        fires: vec![n(4)],
+    }
+}
+
+fn pe_007_remote_command() -> Scenario {
+    let n = |i| id(0x001c, i);
+    let command = |document: &str| json!({"requestParameters": {"documentName": document, "instanceIds": ["i-1"]}});
+    let records = vec![
+        event(
+            &n(1),
+            "11:10:00",
+            "ssm.amazonaws.com",
+            "SendCommand",
+            role_session("ssm-op"),
+            &command("AWS-RunShellScript"),
+        ),
+        event(
+            &n(2),
+            "11:11:00",
+            "ssm.amazonaws.com",
+            "SendCommand",
+            role_session("ssm-op"),
+            &command("AWS-RunPowerShellScript"),
+        ),
+        event(
+            &n(3),
+            "11:12:00",
+            "ec2.amazonaws.com",
+            "ModifyInstanceAttribute",
+            role_session("ssm-op"),
+            &json!({"requestParameters": {"instanceId": "i-1", "userData": "<sensitiveDataRemoved>"}}),
+        ),
+        // Benign: an agent update; an instance type change.
+        event(
+            &n(4),
+            "11:13:00",
+            "ssm.amazonaws.com",
+            "SendCommand",
+            role_session("ssm-op"),
+            &command("AWS-UpdateSSMAgent"),
+        ),
+        event(
+            &n(5),
+            "11:14:00",
+            "ec2.amazonaws.com",
+            "ModifyInstanceAttribute",
+            role_session("ssm-op"),
+            &json!({"requestParameters": {"instanceId": "i-1", "instanceType": {"value": "t3.large"}}}),
+        ),
+    ];
+    Scenario {
+        hunt: "CT-PE-007",
+        records,
+        fires: vec![n(1), n(2), n(3)],
+    }
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         pe_001_root_use(),
@@ -1199,6 +1776,16 @@ fn scenarios() -> Vec<Scenario> {
         ca_002_bulk_secrets(),
         im_002_run_instances_new_region(),
         pe_006_lambda_url_without_auth(),
+        ps_001_new_user_given_admin(),
+        ps_002_admin_policy_attached(),
+        di_002_access_denied_burst(),
+        lm_001_cross_account_assume_role(),
+        ps_003_identity_center_organizations(),
+        ex_003_bulk_get_object_unfamiliar(),
+        im_003_mass_deletion(),
+        de_006_network_acl_open(),
+        ia_002_login_after_failures(),
+        pe_007_remote_command(),
     ]
 }
 
@@ -1347,6 +1934,21 @@ fn allow_listed_accounts_are_not_reported() {
     let mut expected: Vec<String> = scenario.fires[..4].to_vec();
     expected.sort();
     assert_eq!(finding_ids(&doc["hunts"][0]), expected, "{doc:#}");
+}
+
+#[test]
+fn trusted_accounts_may_assume_roles() {
+    let scenario = lm_001_cross_account_assume_role();
+    let (code, doc) = hunt_json(
+        lake(),
+        &["CT-LM-001", "--param", "trusted_accounts=444455556666"],
+    );
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(
+        finding_ids(&doc["hunts"][0]),
+        scenario.fires[..1].to_vec(),
+        "{doc:#}"
+    );
 }
 
 #[test]
