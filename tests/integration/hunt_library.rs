@@ -1756,6 +1756,472 @@ fn pe_007_remote_command() -> Scenario {
     }
 }
 
+/// A scenario of single events: `(time, source, name, identity, extra)`
+/// each, ids numbered from 1; `fires` lists the numbers that must fire.
+fn simple(
+    hunt: &'static str,
+    prefix: u32,
+    events: Vec<(&str, &str, &str, Value, Value)>,
+    fires: &[u32],
+) -> Scenario {
+    let records = (1..)
+        .zip(events)
+        .map(|(i, (time, source, name, identity, extra))| {
+            event(&id(prefix, i), time, source, name, identity, &extra)
+        })
+        .collect();
+    Scenario {
+        hunt,
+        records,
+        fires: fires.iter().map(|&i| id(prefix, i)).collect(),
+    }
+}
+
+fn de_007_log_group_deleted() -> Scenario {
+    let user = || iam_user("lg-cleaner");
+    let logs = "logs.amazonaws.com";
+    simple(
+        "CT-DE-007",
+        0x001d,
+        vec![
+            (
+                "20:00:00",
+                logs,
+                "DeleteLogGroup",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/aws/lambda/app"}}),
+            ),
+            (
+                "20:01:00",
+                logs,
+                "DeleteLogStream",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/aws/lambda/app", "logStreamName": "2024/03/10"}}),
+            ),
+            (
+                "20:02:00",
+                logs,
+                "PutRetentionPolicy",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/app", "retentionInDays": 1}}),
+            ),
+            // Benign: a new log group, a sensible retention, a failed delete.
+            (
+                "20:03:00",
+                logs,
+                "CreateLogGroup",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/app/new"}}),
+            ),
+            (
+                "20:04:00",
+                logs,
+                "PutRetentionPolicy",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/app", "retentionInDays": 90}}),
+            ),
+            (
+                "20:05:00",
+                logs,
+                "DeleteLogGroup",
+                user(),
+                json!({"requestParameters": {"logGroupName": "/app"}, "errorCode": "AccessDeniedException"}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
+fn de_008_waf_removed() -> Scenario {
+    let user = || iam_user("waf-admin");
+    let waf = "wafv2.amazonaws.com";
+    simple(
+        "CT-DE-008",
+        0x001e,
+        vec![
+            (
+                "20:10:00",
+                waf,
+                "DeleteWebACL",
+                user(),
+                json!({"requestParameters": {"name": "prod-acl", "scope": "REGIONAL", "id": "abc"}}),
+            ),
+            (
+                "20:11:00",
+                waf,
+                "DisassociateWebACL",
+                user(),
+                json!({"requestParameters": {"resourceArn": "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/web/1"}}),
+            ),
+            // Benign: reading a web ACL.
+            (
+                "20:12:00",
+                waf,
+                "GetWebACL",
+                user(),
+                json!({"requestParameters": {"name": "prod-acl", "scope": "REGIONAL", "id": "abc"}, "readOnly": true}),
+            ),
+        ],
+        &[1, 2],
+    )
+}
+
+fn ps_004_key_pair_created() -> Scenario {
+    let user = || iam_user("kp-maker");
+    let ec2 = "ec2.amazonaws.com";
+    simple(
+        "CT-PS-004",
+        0x001f,
+        vec![
+            (
+                "20:20:00",
+                ec2,
+                "ImportKeyPair",
+                user(),
+                json!({"requestParameters": {"keyName": "attacker", "publicKeyMaterial": "<sensitiveDataRemoved>"}}),
+            ),
+            (
+                "20:21:00",
+                ec2,
+                "CreateKeyPair",
+                user(),
+                json!({"requestParameters": {"keyName": "other"}}),
+            ),
+            // Benign: listing key pairs.
+            (
+                "20:22:00",
+                ec2,
+                "DescribeKeyPairs",
+                user(),
+                json!({"requestParameters": {"keySet": {}}, "readOnly": true}),
+            ),
+        ],
+        &[1, 2],
+    )
+}
+
+fn ps_005_identity_provider() -> Scenario {
+    let user = || iam_user("idp-admin");
+    let iam = "iam.amazonaws.com";
+    simple(
+        "CT-PS-005",
+        0x0020,
+        vec![
+            (
+                "20:30:00",
+                iam,
+                "CreateOpenIDConnectProvider",
+                user(),
+                json!({"requestParameters": {"url": "https://evil.example", "clientIDList": ["sts.amazonaws.com"]}}),
+            ),
+            (
+                "20:31:00",
+                iam,
+                "CreateSAMLProvider",
+                user(),
+                json!({"requestParameters": {"name": "EvilIdP", "sAMLMetadataDocument": "<md/>"}}),
+            ),
+            (
+                "20:32:00",
+                iam,
+                "UpdateSAMLProvider",
+                user(),
+                json!({"requestParameters": {"sAMLProviderArn": "arn:aws:iam::111122223333:saml-provider/Okta", "sAMLMetadataDocument": "<md/>"}}),
+            ),
+            // Benign: listing providers.
+            (
+                "20:33:00",
+                iam,
+                "ListSAMLProviders",
+                user(),
+                json!({"readOnly": true}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
+fn ex_004_traffic_mirroring() -> Scenario {
+    let user = || iam_user("mirror-maker");
+    let ec2 = "ec2.amazonaws.com";
+    simple(
+        "CT-EX-004",
+        0x0021,
+        vec![
+            (
+                "20:40:00",
+                ec2,
+                "CreateTrafficMirrorTarget",
+                user(),
+                json!({"requestParameters": {"CreateTrafficMirrorTargetRequest": {"NetworkInterfaceId": "eni-0attacker"}}}),
+            ),
+            (
+                "20:41:00",
+                ec2,
+                "CreateTrafficMirrorSession",
+                user(),
+                json!({"requestParameters": {"CreateTrafficMirrorSessionRequest": {"NetworkInterfaceId": "eni-0victim", "TrafficMirrorTargetId": "tmt-1", "TrafficMirrorFilterId": "tmf-1", "SessionNumber": 1}}}),
+            ),
+            // Benign: listing sessions.
+            (
+                "20:42:00",
+                ec2,
+                "DescribeTrafficMirrorSessions",
+                user(),
+                json!({"readOnly": true}),
+            ),
+        ],
+        &[1, 2],
+    )
+}
+
+fn im_004_versioning_suspended() -> Scenario {
+    let user = || iam_user("bucket-owner");
+    let s3 = "s3.amazonaws.com";
+    simple(
+        "CT-IM-004",
+        0x0022,
+        vec![
+            (
+                "20:50:00",
+                s3,
+                "PutBucketVersioning",
+                user(),
+                json!({"requestParameters": {"bucketName": "backups", "VersioningConfiguration": {"Status": "Suspended"}}}),
+            ),
+            (
+                "20:51:00",
+                s3,
+                "PutBucketLifecycle",
+                user(),
+                json!({"requestParameters": {"bucketName": "backups", "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}, "Status": "Enabled"}}}}),
+            ),
+            // Benign: versioning enabled.
+            (
+                "20:52:00",
+                s3,
+                "PutBucketVersioning",
+                user(),
+                json!({"requestParameters": {"bucketName": "backups", "VersioningConfiguration": {"Status": "Enabled"}}}),
+            ),
+        ],
+        &[1, 2],
+    )
+}
+
+fn de_009_dns_logging_deleted() -> Scenario {
+    let user = || iam_user("dns-admin");
+    simple(
+        "CT-DE-009",
+        0x0023,
+        vec![
+            (
+                "21:00:00",
+                "route53.amazonaws.com",
+                "DeleteQueryLoggingConfig",
+                user(),
+                json!({"requestParameters": {"id": "qlc-1"}}),
+            ),
+            (
+                "21:01:00",
+                "route53resolver.amazonaws.com",
+                "DeleteResolverQueryLogConfig",
+                user(),
+                json!({"requestParameters": {"resolverQueryLogConfigId": "rqlc-1"}}),
+            ),
+            (
+                "21:02:00",
+                "route53resolver.amazonaws.com",
+                "DisassociateResolverQueryLogConfig",
+                user(),
+                json!({"requestParameters": {"resolverQueryLogConfigId": "rqlc-2", "resourceId": "vpc-1"}}),
+            ),
+            // Benign: listing query logging configurations.
+            (
+                "21:03:00",
+                "route53.amazonaws.com",
+                "ListQueryLoggingConfigs",
+                user(),
+                json!({"readOnly": true}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
+fn pe_008_password_policy_weakened() -> Scenario {
+    let user = || iam_user("pw-admin");
+    let iam = "iam.amazonaws.com";
+    simple(
+        "CT-PE-008",
+        0x0024,
+        vec![
+            (
+                "21:10:00",
+                iam,
+                "UpdateAccountPasswordPolicy",
+                user(),
+                json!({"requestParameters": {"minimumPasswordLength": 8, "requireSymbols": true, "requireNumbers": true}}),
+            ),
+            (
+                "21:11:00",
+                iam,
+                "UpdateAccountPasswordPolicy",
+                user(),
+                json!({"requestParameters": {"minimumPasswordLength": 16, "requireSymbols": false}}),
+            ),
+            (
+                "21:12:00",
+                iam,
+                "DeleteAccountPasswordPolicy",
+                user(),
+                json!({}),
+            ),
+            // Benign: a strong policy.
+            (
+                "21:13:00",
+                iam,
+                "UpdateAccountPasswordPolicy",
+                user(),
+                json!({"requestParameters": {
+                    "minimumPasswordLength": 16, "requireSymbols": true, "requireNumbers": true,
+                    "requireUppercaseCharacters": true, "requireLowercaseCharacters": true,
+                    "allowUsersToChangePassword": true,
+                }}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
+fn ca_003_secrets_exported() -> Scenario {
+    let user = || iam_user("secret-reader");
+    simple(
+        "CT-CA-003",
+        0x0025,
+        vec![
+            (
+                "21:20:00",
+                "ec2.amazonaws.com",
+                "GetPasswordData",
+                user(),
+                json!({"requestParameters": {"instanceId": "i-0win"}, "readOnly": true}),
+            ),
+            (
+                "21:21:00",
+                "iam.amazonaws.com",
+                "UploadSSHPublicKey",
+                user(),
+                json!({"requestParameters": {"userName": "secret-reader", "sSHPublicKeyBody": "ssh-rsa AAAA"}}),
+            ),
+            (
+                "21:22:00",
+                "ssm.amazonaws.com",
+                "GetParametersByPath",
+                user(),
+                json!({"requestParameters": {"path": "/prod", "recursive": true, "withDecryption": true}, "readOnly": true}),
+            ),
+            // Benign: parameters read without decryption.
+            (
+                "21:23:00",
+                "ssm.amazonaws.com",
+                "GetParametersByPath",
+                user(),
+                json!({"requestParameters": {"path": "/prod", "recursive": true, "withDecryption": false}, "readOnly": true}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
+fn de_010_encryption_weakened() -> Scenario {
+    let user = || iam_user("crypto-admin");
+    let open = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
+    let narrow = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    simple(
+        "CT-DE-010",
+        0x0026,
+        vec![
+            (
+                "21:30:00",
+                "ec2.amazonaws.com",
+                "DisableEbsEncryptionByDefault",
+                user(),
+                json!({"requestParameters": {"DisableEbsEncryptionByDefaultRequest": ""}}),
+            ),
+            (
+                "21:31:00",
+                "kms.amazonaws.com",
+                "PutKeyPolicy",
+                user(),
+                json!({"requestParameters": {"keyId": "key-1", "policyName": "default", "policy": open}}),
+            ),
+            // Benign: encryption enabled, a key policy naming the account.
+            (
+                "21:32:00",
+                "ec2.amazonaws.com",
+                "EnableEbsEncryptionByDefault",
+                user(),
+                json!({"requestParameters": {"EnableEbsEncryptionByDefaultRequest": ""}}),
+            ),
+            (
+                "21:33:00",
+                "kms.amazonaws.com",
+                "PutKeyPolicy",
+                user(),
+                json!({"requestParameters": {"keyId": "key-2", "policyName": "default", "policy": narrow}}),
+            ),
+        ],
+        &[1, 2],
+    )
+}
+
+const LAMBDA_DEPLOYER: &str = "lambda-deployer";
+
+fn ps_006_lambda_code_changed() -> Scenario {
+    let user = || iam_user("lambda-dev");
+    let lambda = "lambda.amazonaws.com";
+    simple(
+        "CT-PS-006",
+        0x0027,
+        vec![
+            (
+                "21:40:00",
+                lambda,
+                "UpdateFunctionCode20150331v2",
+                user(),
+                json!({"requestParameters": {"functionName": "payments", "publish": false}}),
+            ),
+            (
+                "21:41:00",
+                lambda,
+                "UpdateFunctionConfiguration20150331v2",
+                user(),
+                json!({"requestParameters": {"functionName": "payments", "layers": ["arn:aws:lambda:us-east-1:999988887777:layer:evil:1"]}}),
+            ),
+            // The pipeline's deployment: reported unless its role is allow-listed.
+            (
+                "21:42:00",
+                lambda,
+                "UpdateFunctionCode20150331v2",
+                role_session(LAMBDA_DEPLOYER),
+                json!({"requestParameters": {"functionName": "payments"}}),
+            ),
+            // Benign: a configuration change without layers.
+            (
+                "21:43:00",
+                lambda,
+                "UpdateFunctionConfiguration20150331v2",
+                user(),
+                json!({"requestParameters": {"functionName": "payments", "timeout": 30}}),
+            ),
+        ],
+        &[1, 2, 3],
+    )
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         pe_001_root_use(),
@@ -1786,6 +2252,17 @@ fn scenarios() -> Vec<Scenario> {
         de_006_network_acl_open(),
         ia_002_login_after_failures(),
         pe_007_remote_command(),
+        de_007_log_group_deleted(),
+        de_008_waf_removed(),
+        ps_004_key_pair_created(),
+        ps_005_identity_provider(),
+        ex_004_traffic_mirroring(),
+        im_004_versioning_suspended(),
+        de_009_dns_logging_deleted(),
+        pe_008_password_policy_weakened(),
+        ca_003_secrets_exported(),
+        de_010_encryption_weakened(),
+        ps_006_lambda_code_changed(),
     ]
 }
 
@@ -1949,6 +2426,17 @@ fn trusted_accounts_may_assume_roles() {
         scenario.fires[..1].to_vec(),
         "{doc:#}"
     );
+}
+
+#[test]
+fn lambda_deployers_may_change_code() {
+    let scenario = ps_006_lambda_code_changed();
+    let role = format!("allow_principals=arn:aws:iam::{ACCOUNT}:role/{LAMBDA_DEPLOYER}");
+    let (code, doc) = hunt_json(lake(), &["CT-PS-006", "--param", &role]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    let mut expected: Vec<String> = scenario.fires[..2].to_vec();
+    expected.sort();
+    assert_eq!(finding_ids(&doc["hunts"][0]), expected, "{doc:#}");
 }
 
 #[test]
