@@ -46,7 +46,8 @@ targets AS (
   FROM shares
 ),
 foreign_targets AS (
-  SELECT eventid, account, string_agg(target, ', ') AS whom
+  SELECT eventid, account,
+         array_to_string(array_sort(array_distinct(array_agg(CASE target WHEN 'all' THEN 'everyone' ELSE target END))), ', ') AS whom
   FROM targets
   WHERE target = 'all'
      OR (regexp_like(target, '^[0-9]{12}$') AND target <> account AND target NOT IN {{allow_accounts}})

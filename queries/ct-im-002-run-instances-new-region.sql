@@ -4,7 +4,10 @@ title = "Instances launched in a region the account had not been using"
 description = """
 RunInstances in a region where the account recorded no event at all in the
 baseline_days before the launch (events of the last hour before it are not
-counted, so the attacker's own look around the region does not hide it).
+counted, so the attacker's own look around the region does not hide it),
+while the account did leave events elsewhere in the lake at least a day
+before: without that history the lake cannot tell a new region from a new
+lake.
 Attackers run crypto-miners or staging hosts in regions nobody watches. The
 baseline is read from the lake, so it reaches back before the hunt window:
 ingest at least baseline_days of history before it."""
@@ -27,7 +30,9 @@ WITH activity AS (
          sourceipaddress, useragent, recipientaccountid AS account, awsregion AS region,
          source_object, eventsource, errorcode,
          count(*) OVER (PARTITION BY recipientaccountid, awsregion ORDER BY eventtime
-                        RANGE BETWEEN INTERVAL '{{baseline_days}} days' PRECEDING AND INTERVAL '1 hour' PRECEDING) AS earlier
+                        RANGE BETWEEN INTERVAL '{{baseline_days}} days' PRECEDING AND INTERVAL '1 hour' PRECEDING) AS earlier,
+         count(*) OVER (PARTITION BY recipientaccountid ORDER BY eventtime
+                        RANGE BETWEEN INTERVAL '{{baseline_days}} days' PRECEDING AND INTERVAL '1 day' PRECEDING) AS account_history
   FROM cloudtrail
   WHERE eventtime >= {{start}} - INTERVAL '{{baseline_days}} days' AND eventtime < {{end}}
 )
@@ -39,4 +44,5 @@ WHERE eventsource = 'ec2.amazonaws.com'
   AND eventname = 'RunInstances'
   AND errorcode IS NULL
   AND earlier = 0
+  AND account_history > 0
   AND eventtime >= {{start}} AND eventtime < {{end}}
