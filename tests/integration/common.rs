@@ -7,6 +7,11 @@ use arrow::array::RecordBatch;
 use serde_json::Value;
 
 /// The repository root.
+/// Events in `sample-logs/`: the CloudTrail Lake sample trail of
+/// 111122223333 and its organisation member (23) and the hunt scenarios of
+/// the incident account 123456789012 (453).
+pub const SAMPLE_EVENTS: u64 = 476;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

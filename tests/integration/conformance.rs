@@ -508,7 +508,10 @@ fn conform(inputs: &[PathBuf]) -> usize {
 
 #[test]
 fn sample_logs_conform() {
-    assert_eq!(conform(&[common::repo().join("sample-logs")]), 23);
+    assert_eq!(
+        conform(&[common::repo().join("sample-logs")]) as u64,
+        common::SAMPLE_EVENTS
+    );
 }
 
 /// `<source>/<sub>` of every corpus source folder, or None without the corpora.

@@ -30,7 +30,17 @@ fn findings_exit_1_none_exit_0_errors_exit_2() {
         .iter()
         .map(|f| f["eventid"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["00000000-0000-4000-8000-000000000009"]);
+    // The incident account's tampering, then the sample trail's StopLogging.
+    assert_eq!(
+        ids,
+        [
+            "00000030-0000-4000-8000-000000000005",
+            "00000030-0000-4000-8000-000000000006",
+            "00000030-0000-4000-8000-000000000007",
+            "00000030-0000-4000-8000-000000000008",
+            "00000000-0000-4000-8000-000000000009"
+        ]
+    );
     for column in ctlake_hunt::FINDING_COLUMNS {
         assert!(
             findings[0].get(*column).is_some(),
@@ -38,17 +48,17 @@ fn findings_exit_1_none_exit_0_errors_exit_2() {
             findings[0]
         );
     }
-    assert_eq!(doc["total_findings"], 1);
+    assert_eq!(doc["total_findings"], 5);
     // The same lake gives the same document.
     let again = hunt(&["CT-DE-001", "--format", "json"], dir.path());
     assert_eq!(again.stdout, out.stdout);
 
-    // The trail's owner on the allow-list: nothing to report.
+    // Both principals on the allow-list: nothing to report.
     let out = hunt(
         &[
             "CT-DE-001",
             "--param",
-            "allow_principals=arn:aws:sts::111122223333:federated-user/contractor",
+            "allow_principals=arn:aws:sts::111122223333:federated-user/contractor,arn:aws:iam::123456789012:user/mallory",
         ],
         dir.path(),
     );
@@ -151,5 +161,9 @@ WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{en
         lines.next().unwrap(),
         "hunt_id,severity,techniques,eventtime,eventid,eventname,principal,sourceipaddress,useragent,account,region,source_object,reason"
     );
-    assert_eq!(lines.count(), 1, "sample-logs has one root event");
+    assert_eq!(
+        lines.count(),
+        4,
+        "sample-logs has four root events: one in the sample trail, three in CT-PE-001's scenario"
+    );
 }

@@ -40,9 +40,9 @@ fn reingest_reads_only_new_objects_and_changes_nothing_else() {
     let whole = dir.path().join("whole");
     let (out, first) = ingest(&archive, &whole, dir.path());
     assert!(out.status.success());
-    assert_eq!(first["events_written"], 23);
+    assert_eq!(first["events_written"], common::SAMPLE_EVENTS);
     let expected = rows(&whole);
-    assert_eq!(expected.len(), 23);
+    assert_eq!(expected.len() as u64, common::SAMPLE_EVENTS);
 
     // The same archive again: nothing read, nothing written, same rows.
     let (out, again) = ingest(&archive, &whole, dir.path());
@@ -63,11 +63,14 @@ fn reingest_reads_only_new_objects_and_changes_nothing_else() {
     let (out, part) = ingest(&archive, &halves, dir.path());
     assert!(out.status.success());
     let first_half = part["events_written"].as_u64().unwrap();
-    assert!(first_half > 0 && first_half < 23);
+    assert!(first_half > 0 && first_half < common::SAMPLE_EVENTS);
     std::fs::rename(&held_back, archive.join(eu)).unwrap();
     let (out, rest) = ingest(&archive, &halves, dir.path());
     assert!(out.status.success());
-    assert_eq!(rest["events_written"].as_u64().unwrap(), 23 - first_half);
+    assert_eq!(
+        rest["events_written"].as_u64().unwrap(),
+        common::SAMPLE_EVENTS - first_half
+    );
     assert_eq!(rows(&halves), expected);
 
     // A changed object is read again.
@@ -120,7 +123,7 @@ fn leftovers_of_an_interrupted_run_are_removed() {
     // Queries see committed runs only.
     assert_eq!(
         rows_as_json(&query(&lake, "SELECT count(*) AS n FROM cloudtrail"))[0]["n"],
-        23
+        common::SAMPLE_EVENTS
     );
 
     let (out, report) = ingest(&archive, &lake, dir.path());

@@ -137,11 +137,11 @@ fn clean_archive_exits_zero_and_reports_totals() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("6 listed, 5 read (1 insight), 1 digest set aside"),
+        stderr.contains("54 listed, 53 read (1 insight), 1 digest set aside"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("23 read = 23 written + 0 duplicates + 0 rejected"),
+        stderr.contains("476 read = 476 written + 0 duplicates + 0 rejected"),
         "{stderr}"
     );
     assert!(out.stdout.is_empty(), "ingest writes nothing to stdout");
