@@ -2658,9 +2658,22 @@ fn every_bundled_hunt_has_a_scenario() {
     let catalogue = ctlake_hunt::Catalogue::load(&[]).unwrap();
     let mut bundled: Vec<&str> = catalogue.hunts().map(|h| h.header.id.as_str()).collect();
     bundled.sort_unstable();
-    let mut tested: Vec<&str> = scenarios().iter().map(|s| s.hunt).collect();
+    let scenarios = scenarios();
+    let mut tested: Vec<&str> = scenarios.iter().map(|s| s.hunt).collect();
     tested.sort_unstable();
     assert_eq!(bundled, tested);
+    for scenario in &scenarios {
+        assert!(
+            !scenario.fires.is_empty(),
+            "{}: no true positive",
+            scenario.hunt
+        );
+        assert!(
+            scenario.records.len() > scenario.fires.len(),
+            "{}: no benign look-alike",
+            scenario.hunt
+        );
+    }
 }
 
 /// `sample-logs/` ingested once into a lake shared by the tests of this module.
