@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, ListArray, NullBufferBuilder, RecordBatch,
-    StringBuilder, StructArray, TimestampNanosecondBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int64Builder, ListArray, NullBufferBuilder,
+    RecordBatch, StringBuilder, StructArray, TimestampNanosecondBuilder,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Fields};
@@ -189,7 +189,14 @@ impl Builder {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            Self::Utf8(b) => Arc::new(b.finish()),
+            Self::Utf8(b) => {
+                // The next batch is about as large: reserving for it up front
+                // spares the copies of growing the buffers from empty.
+                let (rows, bytes) = (ArrayBuilder::len(b), b.values_slice().len());
+                let array = Arc::new(b.finish());
+                *b = StringBuilder::with_capacity(rows, bytes + bytes / 8);
+                array
+            }
             Self::Boolean(b) => Arc::new(b.finish()),
             Self::Timestamp(b) => Arc::new(b.finish()),
             Self::Int64(b) => Arc::new(b.finish()),

@@ -72,9 +72,36 @@ pub(crate) fn decompress(
     let cap = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut text = Vec::with_capacity(bytes.len().saturating_mul(8).min(cap));
     let mut decoder = MultiGzDecoder::new(bytes);
-    let mut chunk = vec![0u8; CHUNK];
+    CHUNK_BUFFER
+        .with_borrow_mut(|chunk| {
+            chunk.resize(CHUNK, 0);
+            inflate_into(&mut decoder, chunk, &mut text, cap, location, limit)
+        })
+        .map(|error| Decompressed { text, error })
+}
+
+thread_local! {
+    /// The buffer inflated into, one per thread: zeroing a fresh one for
+    /// every object cost more than inflating the object.
+    static CHUNK_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Inflates all of `decoder` into `text`, `chunk` at a time. Returns the
+/// error that broke the stream part-way, if one did.
+#[expect(
+    clippy::disallowed_types,
+    reason = "this module is the decompression choke point"
+)]
+fn inflate_into(
+    decoder: &mut MultiGzDecoder<&[u8]>,
+    chunk: &mut [u8],
+    text: &mut Vec<u8>,
+    cap: usize,
+    location: &str,
+    limit: u64,
+) -> Result<Option<Error>, Error> {
     let error = loop {
-        match decoder.read(&mut chunk) {
+        match decoder.read(chunk) {
             Ok(0) => break None,
             Ok(n) => {
                 if text.len() + n > cap {
@@ -99,7 +126,7 @@ pub(crate) fn decompress(
             }
         }
     };
-    Ok(Decompressed { text, error })
+    Ok(error)
 }
 
 #[cfg(test)]

@@ -203,6 +203,16 @@ pub async fn open_archive(location: &Location, s3: &S3Options) -> Result<Arc<dyn
     })
 }
 
+/// Inflates one object exactly as ingest does (every gzip member, at most
+/// `limit` bytes); benchmarks measure the decompression floor with it.
+pub fn inflate(location: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
+    let decompressed = decompress::decompress(location, bytes, true, limit)?;
+    match decompressed.error {
+        Some(error) => Err(error),
+        None => Ok(decompressed.text),
+    }
+}
+
 /// Ingests the inputs into the lake and reports what happened.
 ///
 /// Errors returned here are about the lake (it cannot be created or
@@ -558,16 +568,26 @@ fn decode_and_write(
         RejectedWriter::new(Arc::clone(stage.lake), stage.runtime.clone(), stage.run_id);
     let rx = Mutex::new(rx);
     let stop = AtomicBool::new(false);
-    let (tx, messages) = mpsc::sync_channel::<Message>(jobs * 2);
+    // Objects' outcomes are small and many: a worker must never wait on the
+    // writer to hand one over. Batches are large: at most two per worker are
+    // in flight, which is what bounds the memory between the two stages.
+    let (tx, messages) = mpsc::sync_channel::<Message>(jobs * 256);
+    let (batch_slots, freed_slots) = mpsc::sync_channel::<()>(jobs * 2);
     let write_result = std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
+            let slots = batch_slots.clone();
             let (rx, stop) = (&rx, &stop);
-            scope.spawn(move || worker(rx, stop, limit, &tx));
+            scope.spawn(move || worker(rx, stop, limit, &tx, &slots));
         }
         drop(tx);
+        drop(batch_slots);
         let mut result = Ok(());
         for message in messages {
+            if matches!(message, Message::Batch(_)) {
+                // Its sender took a slot before sending it.
+                let _ = freed_slots.recv();
+            }
             if result.is_err() {
                 continue;
             }
@@ -616,7 +636,9 @@ fn worker(
     stop: &AtomicBool,
     limit: u64,
     tx: &mpsc::SyncSender<Message>,
+    batch_slots: &mpsc::SyncSender<()>,
 ) {
+    let send_batch = |batch| batch_slots.send(()).is_ok() && tx.send(Message::Batch(batch)).is_ok();
     let mut builder = EventBuilder::new();
     loop {
         // The lock is held only while waiting: whichever worker is idle takes the next object.
@@ -626,7 +648,7 @@ fn worker(
             break;
         }
         let outcome = read_object(object, fetched, limit, &mut builder);
-        if builder.len() >= BATCH_ROWS && tx.send(Message::Batch(builder.finish())).is_err() {
+        if builder.len() >= BATCH_ROWS && !send_batch(builder.finish()) {
             return;
         }
         if tx.send(Message::Done(Box::new(outcome))).is_err() {
@@ -635,7 +657,7 @@ fn worker(
     }
     if builder.len() > 0 {
         // The receiver only goes away when the run is already failing.
-        let _ = tx.send(Message::Batch(builder.finish()));
+        send_batch(builder.finish());
     }
 }
 
