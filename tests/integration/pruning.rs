@@ -1,10 +1,12 @@
-//! Filters on the partition columns read only the matching folders.
+//! Filters on the partition columns read only the matching folders; point
+//! lookups read only the row groups that can hold the value.
 
 use crate::common;
 
 /// The Parquet files the physical plan of `sql` will open, relative to the table.
 fn planned_files(lake: &std::path::Path, sql: &str) -> Vec<String> {
-    let plan = common::rows_as_json(&common::query(lake, &format!("EXPLAIN {sql}")));
+    // Verbose: the plain EXPLAIN abbreviates long file lists.
+    let plan = common::rows_as_json(&common::query(lake, &format!("EXPLAIN VERBOSE {sql}")));
     let physical = plan
         .iter()
         .find(|r| r["plan_type"] == "physical_plan")
@@ -30,7 +32,7 @@ fn partition_filters_prune_folders() {
     let dir = tempfile::tempdir().unwrap();
     let (lake, _) = common::ingest(&[common::repo().join("sample-logs")], dir.path());
     let all = planned_files(&lake, "SELECT eventname FROM cloudtrail");
-    assert_eq!(all.len(), 10, "{all:?}");
+    assert_eq!(all.len(), 11, "{all:?}");
 
     assert_eq!(
         planned_files(
@@ -68,4 +70,121 @@ fn partition_filters_prune_folders() {
         "SELECT count(*) AS n FROM cloudtrail WHERE date = '2024-03-10' AND account <> '123456789012'",
     ));
     assert_eq!(rows[0]["n"], 14);
+}
+
+/// The Parquet scan's `name=value` metric from `EXPLAIN ANALYZE sql`.
+fn scan_metric(lake: &std::path::Path, sql: &str, name: &str) -> String {
+    let plan = common::rows_as_json(&common::query(lake, &format!("EXPLAIN ANALYZE {sql}")));
+    let text = plan
+        .iter()
+        .filter_map(|r| r["plan"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let scan = text
+        .lines()
+        .find(|l| l.contains("DataSourceExec"))
+        .unwrap_or_else(|| panic!("no scan in {text}"));
+    let from = scan
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("no {name} in {scan}"));
+    let value = &scan[from + name.len() + 1..];
+    value[..value.find([',', ']']).unwrap()].to_owned()
+}
+
+/// Row groups of the lake's event files, and how many hold `value` in `column`,
+/// read from the files themselves.
+fn row_groups_holding(lake: &std::path::Path, column: &str, value: &str) -> (usize, usize) {
+    use arrow::array::AsArray;
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let (mut total, mut holding) = (0, 0);
+    for entry in walkdir::WalkDir::new(lake.join("cloudtrail")) {
+        let path = entry.unwrap().into_path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).unwrap();
+        let groups = ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap())
+            .unwrap()
+            .metadata()
+            .num_row_groups();
+        for group in 0..groups {
+            total += 1;
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap()).unwrap();
+            let index = builder.schema().index_of(column).unwrap();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+            let found = builder
+                .with_row_groups(vec![group])
+                .with_projection(mask)
+                .build()
+                .unwrap()
+                .map(Result::unwrap)
+                .any(|batch| {
+                    batch
+                        .column(0)
+                        .as_string::<i32>()
+                        .iter()
+                        .any(|v| v == Some(value))
+                });
+            holding += usize::from(found);
+        }
+    }
+    (total, holding)
+}
+
+#[test]
+fn point_lookups_read_only_the_row_groups_that_can_hold_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let spec = ctlake_bench::Spec {
+        json_bytes: 6 << 20,
+        accounts: 2,
+        regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
+        days: 3,
+        interval_minutes: 30,
+        ..ctlake_bench::Spec::default()
+    };
+    ctlake_bench::generate(&spec, &archive, 2).unwrap();
+    let (lake, report) = common::ingest(&[archive], dir.path());
+    assert!(report.is_clean(), "{report}");
+    let pick = |sql: &str| {
+        common::rows_as_json(&common::query(&lake, sql))[0]["v"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let lookups = [
+        (
+            "eventid",
+            pick("SELECT eventid AS v FROM cloudtrail ORDER BY eventid LIMIT 1 OFFSET 100"),
+        ),
+        // A user's long-term key: used on many days, in several row groups.
+        (
+            "useridentity_accesskeyid",
+            pick(
+                "SELECT useridentity_accesskeyid AS v FROM cloudtrail WHERE useridentity_accesskeyid LIKE 'AKIA%' ORDER BY 1 LIMIT 1",
+            ),
+        ),
+    ];
+    for (column, value) in lookups {
+        let (total, holding) = row_groups_holding(&lake, column, &value);
+        let sql = format!("SELECT eventname FROM cloudtrail WHERE {column} = '{value}'");
+        let read = scan_metric(&lake, &sql, "row_groups_pruned_bloom_filter");
+        let matched: usize = read
+            .split(" total → ")
+            .nth(1)
+            .and_then(|m| m.strip_suffix(" matched"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            holding >= 1 && total > holding,
+            "{column}: {holding} of {total}"
+        );
+        assert_eq!(
+            matched, holding,
+            "{column} = {value}: {read}; {holding} of {total} row groups hold it"
+        );
+    }
 }
