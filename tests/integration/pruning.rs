@@ -133,23 +133,75 @@ fn row_groups_holding(lake: &std::path::Path, column: &str, value: &str) -> (usi
     (total, holding)
 }
 
+/// A lake ingested from a generated archive: 12 partitions of about 500
+/// events, shared by the tests below.
+fn generated_lake() -> &'static std::path::Path {
+    static LAKE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    &LAKE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = dir.path().join("archive");
+            let spec = ctlake_bench::Spec {
+                json_bytes: 6 << 20,
+                accounts: 2,
+                regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
+                days: 3,
+                interval_minutes: 30,
+                ..ctlake_bench::Spec::default()
+            };
+            ctlake_bench::generate(&spec, &archive, 2).unwrap();
+            let (lake, report) = common::ingest(&[archive], dir.path());
+            assert!(report.is_clean(), "{report}");
+            (dir, lake)
+        })
+        .1
+}
+
+#[test]
+fn lake_files_are_sorted_by_event_time() {
+    use arrow::array::AsArray;
+    use arrow::datatypes::TimestampNanosecondType;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut files = 0;
+    for entry in walkdir::WalkDir::new(generated_lake().join("cloudtrail")) {
+        let path = entry.unwrap().into_path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        files += 1;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut times = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let column = batch.column_by_name("eventtime").unwrap();
+            times.extend(
+                column
+                    .as_primitive::<TimestampNanosecondType>()
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+        }
+        assert!(times.len() > 100, "{}", path.display());
+        assert!(
+            times.is_sorted(),
+            "{} is not sorted by eventtime",
+            path.display()
+        );
+    }
+    // One file per partition: the archive's 576 objects became 12 files.
+    assert_eq!(files, 12);
+}
+
 #[test]
 fn point_lookups_read_only_the_row_groups_that_can_hold_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let spec = ctlake_bench::Spec {
-        json_bytes: 6 << 20,
-        accounts: 2,
-        regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
-        days: 3,
-        interval_minutes: 30,
-        ..ctlake_bench::Spec::default()
-    };
-    ctlake_bench::generate(&spec, &archive, 2).unwrap();
-    let (lake, report) = common::ingest(&[archive], dir.path());
-    assert!(report.is_clean(), "{report}");
+    let lake = generated_lake();
     let pick = |sql: &str| {
-        common::rows_as_json(&common::query(&lake, sql))[0]["v"]
+        common::rows_as_json(&common::query(lake, sql))[0]["v"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -168,9 +220,9 @@ fn point_lookups_read_only_the_row_groups_that_can_hold_the_value() {
         ),
     ];
     for (column, value) in lookups {
-        let (total, holding) = row_groups_holding(&lake, column, &value);
+        let (total, holding) = row_groups_holding(lake, column, &value);
         let sql = format!("SELECT eventname FROM cloudtrail WHERE {column} = '{value}'");
-        let read = scan_metric(&lake, &sql, "row_groups_pruned_bloom_filter");
+        let read = scan_metric(lake, &sql, "row_groups_pruned_bloom_filter");
         let matched: usize = read
             .split(" total → ")
             .nth(1)

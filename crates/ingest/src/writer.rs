@@ -1,9 +1,12 @@
 //! Batches of events to Hive-partitioned Parquet files.
 //!
 //! A batch is sorted by partition and event time with Arrow kernels, cut into
-//! one slice per partition, and each slice appended to that partition's open
-//! file. Files are staged under a hidden temporary name and published by the
-//! [`Lake`] when closed, so a query never sees half a file.
+//! one slice per partition, and each slice added to that partition's open
+//! file. A file's slices wait in a sort buffer and are written as one row
+//! group in event-time order, so a file is sorted by eventtime whenever its
+//! partition fits the buffer (and each row group always is). Files are
+//! staged under a hidden temporary name and published by the [`Lake`] when
+//! closed, so a query never sees half a file.
 //!
 //! The writer is also where duplicates are caught. Every copy of one event
 //! has the same eventID, recipientAccountId, eventTime and awsRegion, so it
@@ -21,7 +24,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
-use arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, partition, take_arrays};
+use arrow::compute::{
+    SortColumn, SortOptions, concat_batches, lexsort_to_indices, partition, sort_to_indices,
+    take_arrays,
+};
+use arrow::datatypes::TimestampNanosecondType;
 use ctlake_schema::{
     COLUMNS, DUPLICATES_TABLE, PartitionKey, TABLE_NAME, data_file_name, duplicates_schema,
     file_schema,
@@ -63,12 +70,16 @@ const NO_DICTIONARY: &[&str] = &[
 /// finely, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
+/// Bytes of rows all open files may hold in their sort buffers together;
+/// past it, the largest buffer is written out as a row group.
+const SORT_BUFFER_BYTES: usize = 128 << 20;
+
 /// How many partition files may be open at once before the least recently
-/// written one is closed. Each holds its row group's pages in memory, so this
-/// bounds the writer's memory. Trail archives are listed folder by folder, so
-/// a run writes few partitions at a time: the current days of one account and
-/// region, and the day before for events delivered after midnight.
-const MAX_OPEN_FILES: usize = 8;
+/// written one is closed (a partition written again later gets another
+/// file). An open file holds only its share of the sort buffer, as rows are
+/// written a whole row group at a time, so this bounds file handles rather
+/// than memory; listing and reading overlap many day folders at once.
+const MAX_OPEN_FILES: usize = 64;
 
 /// The properties of every Parquet file ctlake writes.
 pub fn writer_properties(run_id: &str) -> WriterProperties {
@@ -118,6 +129,50 @@ struct OpenFile {
     target: String,
     rows: u64,
     last_write: u64,
+    /// Rows not yet written, each slice sorted by event time.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_bytes: usize,
+}
+
+impl OpenFile {
+    /// Writes the sort buffer out as one row group, in event-time order.
+    fn flush(&mut self, time_column: usize) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        self.pending_bytes = 0;
+        let parquet_error = |source| Error::Parquet {
+            path: self.temp.clone(),
+            source,
+        };
+        // Slices of consecutive deliveries are often already in order; then
+        // they are written as they are, without a copy.
+        let in_order = pending.windows(2).all(|pair| {
+            let last = pair[0]
+                .column(time_column)
+                .as_primitive::<TimestampNanosecondType>();
+            let first = pair[1]
+                .column(time_column)
+                .as_primitive::<TimestampNanosecondType>();
+            last.value(last.len() - 1) <= first.value(0)
+        });
+        if in_order {
+            for batch in &pending {
+                self.writer.write(batch).map_err(parquet_error)?;
+            }
+        } else {
+            let all = concat_batches(&pending[0].schema(), &pending)?;
+            drop(pending);
+            let order = sort_to_indices(all.column(time_column), None, None)?;
+            let sorted =
+                RecordBatch::try_new(all.schema(), take_arrays(all.columns(), &order, None)?)?;
+            self.writer.write(&sorted).map_err(parquet_error)?;
+        }
+        self.writer.flush().map_err(parquet_error)
+    }
 }
 
 /// Two records with one eventID and recipientAccountId but different
@@ -236,6 +291,8 @@ pub(crate) struct PartitionedWriter {
     existing: HashMap<String, Vec<String>>,
     /// Indexes of the partitions with an open file.
     indexes: HashMap<PartitionKey, PartitionIndex>,
+    /// Bytes waiting in the open files' sort buffers.
+    pending_bytes: usize,
     keys: RandomState,
     positions: Positions,
     duplicates_file: RunFile,
@@ -276,6 +333,7 @@ impl PartitionedWriter {
             written: Vec::new(),
             existing: by_dir,
             indexes: HashMap::new(),
+            pending_bytes: 0,
             keys: RandomState::new(),
             positions: Positions::new(),
             duplicates_file,
@@ -322,18 +380,25 @@ impl PartitionedWriter {
         let keys = take_arrays(&keys, &order, None)?;
         let batch =
             RecordBatch::try_new(batch.schema(), take_arrays(batch.columns(), &order, None)?)?;
+        let per_row = batch.get_array_memory_size() / batch.num_rows();
         for range in partition(&keys)?.ranges() {
             let key = PartitionKey {
                 account: string_at(&keys[0], range.start),
                 region: string_at(&keys[1], range.start),
                 date: string_at(&keys[2], range.start),
             };
-            self.append(&key, &batch.slice(range.start, range.end - range.start))?;
+            let mut slice = batch.slice(range.start, range.end - range.start);
+            // A slice shares its batch's buffers and keeps all of them alive
+            // while it waits to be sorted; a small one is copied out instead.
+            if slice.num_rows() * 4 < batch.num_rows() {
+                slice = concat_batches(&slice.schema(), [&slice])?;
+            }
+            self.append(&key, &slice, per_row)?;
         }
         Ok(())
     }
 
-    fn append(&mut self, key: &PartitionKey, slice: &RecordBatch) -> Result<()> {
+    fn append(&mut self, key: &PartitionKey, slice: &RecordBatch, per_row: usize) -> Result<()> {
         self.clock += 1;
         if !self.open.contains_key(key) {
             if self.open.len() >= MAX_OPEN_FILES {
@@ -359,12 +424,26 @@ impl PartitionedWriter {
             return Ok(());
         }
         let file = self.open.get_mut(key).expect("opened above");
-        file.writer.write(&slice).map_err(|source| Error::Parquet {
-            path: file.temp.clone(),
-            source,
-        })?;
+        let bytes = slice.num_rows() * per_row;
         file.rows += slice.num_rows() as u64;
         file.last_write = self.clock;
+        file.pending_rows += slice.num_rows();
+        file.pending_bytes += bytes;
+        file.pending.push(slice);
+        self.pending_bytes += bytes;
+        if file.pending_rows >= ROW_GROUP_ROWS {
+            self.pending_bytes -= file.pending_bytes;
+            file.flush(self.positions.time)?;
+        }
+        while self.pending_bytes > SORT_BUFFER_BYTES {
+            let largest = self
+                .open
+                .values_mut()
+                .max_by_key(|f| f.pending_bytes)
+                .expect("buffered rows belong to open files");
+            self.pending_bytes -= largest.pending_bytes;
+            largest.flush(self.positions.time)?;
+        }
         Ok(())
     }
 
@@ -494,12 +573,17 @@ impl PartitionedWriter {
             target,
             rows: 0,
             last_write: self.clock,
+            pending: Vec::new(),
+            pending_rows: 0,
+            pending_bytes: 0,
         })
     }
 
-    fn close(&mut self, key: &PartitionKey, file: OpenFile) -> Result<()> {
+    fn close(&mut self, key: &PartitionKey, mut file: OpenFile) -> Result<()> {
         // Reloaded from the published files if the run comes back here.
         self.indexes.remove(key);
+        self.pending_bytes -= file.pending_bytes;
+        file.flush(self.positions.time)?;
         let OpenFile {
             writer,
             temp,
