@@ -34,6 +34,7 @@
 mod committed;
 mod dialect;
 mod functions;
+mod time_partitions;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn session() -> SessionContext {
     for udf in functions::all() {
         ctx.register_udf(udf);
     }
+    ctx.add_optimizer_rule(std::sync::Arc::new(time_partitions::DateFromEventTime));
     ctx
 }
 
