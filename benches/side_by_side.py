@@ -10,9 +10,9 @@ Runs each contender in alternation and prints medians and ratios:
   (c) eight hunt-style queries: `ctlake query` on ctlake's lake, DuckDB on
       ctlake's lake, DuckDB on the raw json.gz.
 
-ctlake runs as a whole process (start-up, lake discovery, query, output);
-DuckDB runs in a warm Python process that connects, queries and fetches, so
-its interpreter start is not counted against it.
+Every query runs as a whole process, as a script would run it: `ctlake
+query` and the DuckDB CLI (`duckdb-cli` from PyPI), each starting cold,
+finding the files, querying and printing CSV.
 
 Usage (see benches/README.md): benches/run-side-by-side, or
     python benches/side_by_side.py --archive DIR --work DIR --bin TARGET/release
@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--ingest-runs", type=int, default=3, help="alternating ingest runs")
     ap.add_argument("--raw-runs", type=int, default=1, help="runs of DuckDB over the raw json.gz per query")
     ap.add_argument("--json", help="write the results here as JSON")
+    ap.add_argument("--queries-only", action="store_true",
+                    help="skip (a) and (b); query the lake an earlier run left in --work")
     args = ap.parse_args()
 
     archive = os.path.abspath(args.archive)
@@ -188,8 +190,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     results = {"machine": machine(), "duckdb": duckdb.__version__}
 
-    files = events = 0
-    json_bytes = gz_bytes = 0
+    files = gz_bytes = 0
     for root, _, names in os.walk(os.path.join(archive, "AWSLogs")):
         for n in names:
             if n.endswith(".json.gz"):
@@ -198,6 +199,16 @@ def main():
     results["archive"] = {"path": archive, "objects": files, "gzip_bytes": gz_bytes}
     print(f"archive: {archive}: {files} objects, {gz_bytes / 1e6:.0f} MB gzip")
 
+    ct_lake = os.path.join(work, "ctlake-lake")
+    if not args.queries_only:
+        ingest_and_floor(args, archive, work, ctlake, bench, here, results)
+    queries_side_by_side(args, archive, ct_lake, ctlake, results)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+def ingest_and_floor(args, archive, work, ctlake, bench, here, results):
     # (b) The decompression floor.
     floor = []
     for _ in range(args.ingest_runs):
@@ -243,54 +254,48 @@ def main():
           f"DuckDB {results['ingest']['duckdb_peak_rss'] >> 20} MiB")
     print(f"  lake: {ct_files} files in {partitions} partitions")
 
-    # (c) Queries.
+
+def queries_side_by_side(args, archive, ct_lake, ctlake, results):
+    """(c) The eight queries, alternating."""
     con = duckdb.connect()
     con.execute(lake_view(ct_lake))
     key = con.execute("SELECT useridentity_accesskeyid FROM cloudtrail WHERE useridentity_accesskeyid LIKE 'AKIA%' "
                       "GROUP BY 1 ORDER BY count(*), 1 LIMIT 1").fetchone()[0]
-    ip, hour = con.execute("SELECT sourceipaddress, strftime(date_trunc('hour', min(eventtime)), '%Y-%m-%d %H:00:00') "
-                           "FROM cloudtrail WHERE sourceipaddress LIKE '203.%' GROUP BY 1 ORDER BY count(*) DESC, 1 "
-                           "LIMIT 1").fetchone()
+    ip, first = con.execute("SELECT sourceipaddress, CAST(min(eventtime) AS VARCHAR) FROM cloudtrail "
+                            "WHERE sourceipaddress LIKE '203.%' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()
+    hour = first[:13] + ":00:00"
     bucket = con.execute("SELECT requestparameters->>'$.bucketName' FROM cloudtrail WHERE eventname = 'GetObject' "
                          "LIMIT 1").fetchone()[0]
     con.close()
+    duck_cli = os.path.join(os.path.dirname(sys.executable), "duckdb")
+    results["duckdb_cli"] = subprocess.run([duck_cli, "--version"], capture_output=True, text=True).stdout.strip()
     rows = []
-    print(f"queries (median of {args.runs} alternating runs; DuckDB on json.gz: {args.raw_runs} run):")
+    print(f"queries, each a whole process (median of {args.runs} alternating runs; DuckDB on json.gz: "
+          f"{args.raw_runs} run):")
     for name, ct_sql, duck_sql in queries(key, ip, bucket, hour):
         ct, dl = [], []
-        ct_rows = dl_rows = None
         for _ in range(args.runs):
             t, _, out = timed([ctlake, "query", "--lake", ct_lake, "-e", ct_sql, "--format", "csv"])
             ct.append(t)
             ct_rows = max(len(out.splitlines()) - 1, 0)
-            started = time.perf_counter()
-            c = duckdb.connect()
-            c.execute(lake_view(ct_lake))
-            result = c.execute(duck_sql).fetchall()
-            dl.append(time.perf_counter() - started)
-            c.close()
-            dl_rows = len(result)
+            t, _, out = timed([duck_cli, "-csv", "-c", lake_view(ct_lake) + ";\n" + duck_sql])
+            dl.append(t)
+            dl_rows = max(len(out.splitlines()) - 1, 0)
         raw = []
         for _ in range(args.raw_runs):
-            started = time.perf_counter()
-            c = duckdb.connect()
-            c.execute(raw_view(archive))
-            raw_result = c.execute(duck_sql).fetchall()
-            raw.append(time.perf_counter() - started)
-            c.close()
+            t, _, out = timed([duck_cli, "-csv", "-c", raw_view(archive) + ";\n" + duck_sql])
+            raw.append(t)
+            raw_rows = max(len(out.splitlines()) - 1, 0)
         row = {
-            "query": name, "rows": ct_rows, "duckdb_rows": dl_rows, "duckdb_raw_rows": len(raw_result),
+            "query": name, "sql": ct_sql, "rows": ct_rows, "duckdb_rows": dl_rows, "duckdb_raw_rows": raw_rows,
             "ctlake_s": median(ct), "duckdb_lake_s": median(dl), "duckdb_raw_s": median(raw),
         }
         rows.append(row)
-        agree = "" if ct_rows == dl_rows == len(raw_result) else f"  ROW COUNTS DIFFER: {ct_rows}/{dl_rows}/{len(raw_result)}"
+        agree = "" if ct_rows == dl_rows == raw_rows else f"  ROW COUNTS DIFFER: {ct_rows}/{dl_rows}/{raw_rows}"
         print(f"  {name:38} ctlake {fmt_s(row['ctlake_s']):>9}  DuckDB/lake {fmt_s(row['duckdb_lake_s']):>9} "
               f"({row['duckdb_lake_s'] / row['ctlake_s']:.2f}x)  DuckDB/json.gz {fmt_s(row['duckdb_raw_s']):>8} "
-              f"({row['duckdb_raw_s'] / row['ctlake_s']:.0f}x)  {ct_rows} rows{agree}")
+              f"({row['duckdb_raw_s'] / row['ctlake_s']:.0f}x)  {ct_rows} rows{agree}", flush=True)
     results["queries"] = rows
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
 
 
 def newest_report(lake):

@@ -730,31 +730,14 @@ fn read_object(
     drop(bytes);
     outcome.decompressed = decompressed.text.len() as u64;
     let (text, bad_bytes) = utf8_text(&decompressed.text);
-    let base = text.as_ptr() as usize;
     let mut scratch = Scratch::new();
-    let (mut written, mut rejected) = (0u64, Vec::new());
-    let mut consumed = 0usize;
     let context = &outcome.object.context;
-    let walked = json::for_each_record(text.as_bytes(), &mut |i, raw| {
-        let start = raw.get().as_ptr() as usize - base;
-        let end = start + raw.get().len();
-        consumed = end;
-        let first_bad = bad_bytes.partition_point(|&(at, _)| at < start);
-        if let Some(&(at, offset)) = bad_bytes.get(first_bad)
-            && at < end
-        {
-            rejected.push(RejectedRecord {
-                index: i,
-                reason: RejectReason::InvalidUtf8(offset),
-                raw: raw.get().to_owned(),
-            });
-            return;
-        }
-        match builder.decode_record(raw, i, location, context, &mut scratch) {
-            Ok(()) => written += 1,
-            Err(r) => rejected.push(r),
-        }
-    });
+    let Decoded {
+        written,
+        rejected,
+        walked,
+        consumed,
+    } = decode_text(&text, &bad_bytes, location, context, builder, &mut scratch);
     outcome.new_fields = scratch.take_new_fields();
     // A broken gzip stream explains the JSON error that follows it.
     let error = decompressed.error.or(match walked {
@@ -779,6 +762,95 @@ fn read_object(
     outcome.rejected = rejected;
     outcome.error = error;
     outcome
+}
+
+/// What [`decode_text`] made of one object's records.
+struct Decoded {
+    written: u64,
+    rejected: Vec<RejectedRecord>,
+    walked: std::result::Result<usize, json::RecordsError>,
+    /// Bytes of the text up to the end of the last record read.
+    consumed: usize,
+}
+
+/// Decodes every record of an object's text into `builder`. `bad_bytes`
+/// (from [`utf8_text`]) marks the records to reject as invalid UTF-8.
+fn decode_text<'a>(
+    text: &'a str,
+    bad_bytes: &[(usize, u64)],
+    location: &str,
+    context: &KeyContext,
+    builder: &mut EventBuilder,
+    scratch: &mut Scratch<'a>,
+) -> Decoded {
+    let base = text.as_ptr() as usize;
+    let (mut written, mut rejected) = (0u64, Vec::new());
+    let mut consumed = 0usize;
+    let walked = json::for_each_record(text.as_bytes(), &mut |i, raw| {
+        let start = raw.get().as_ptr() as usize - base;
+        let end = start + raw.get().len();
+        consumed = end;
+        let first_bad = bad_bytes.partition_point(|&(at, _)| at < start);
+        if let Some(&(at, offset)) = bad_bytes.get(first_bad)
+            && at < end
+        {
+            rejected.push(RejectedRecord {
+                index: i,
+                reason: RejectReason::InvalidUtf8(offset),
+                raw: raw.get().to_owned(),
+            });
+            return;
+        }
+        match builder.decode_record(raw, i, location, context, scratch) {
+            Ok(()) => written += 1,
+            Err(r) => rejected.push(r),
+        }
+    });
+    Decoded {
+        written,
+        rejected,
+        walked,
+        consumed,
+    }
+}
+
+/// Decodes objects' JSON text into rows of the lake's schema exactly as
+/// ingest's workers do, without a lake: for benchmarks and tools.
+pub struct Decoder {
+    builder: EventBuilder,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self {
+            builder: EventBuilder::new(),
+        }
+    }
+}
+
+impl Decoder {
+    /// Decodes the records of one object's text (after [`inflate`]), read
+    /// from `location`, whose trail-layout key gives the partition of records
+    /// that lack their own account or region. Returns how many became rows.
+    pub fn decode(&mut self, location: &str, text: &[u8]) -> usize {
+        let (_, context) = source::classify(location);
+        let (text, bad_bytes) = utf8_text(text);
+        let mut scratch = Scratch::new();
+        let decoded = decode_text(
+            &text,
+            &bad_bytes,
+            location,
+            &context,
+            &mut self.builder,
+            &mut scratch,
+        );
+        decoded.written as usize
+    }
+
+    /// Takes the rows decoded so far.
+    pub fn finish(&mut self) -> EventBatch {
+        self.builder.finish()
+    }
 }
 
 fn account(
