@@ -114,7 +114,7 @@ def queries(key, ip, bucket, hour):
          "SELECT eventtime, useridentity_arn, sourceipaddress FROM cloudtrail WHERE eventname = 'ConsoleLogin' "
          "AND json_get_str(additionaleventdata, 'MFAUsed') = 'No' ORDER BY eventtime",
          "SELECT eventtime, useridentity_arn, sourceipaddress FROM cloudtrail WHERE eventname = 'ConsoleLogin' "
-         "AND additionaleventdata->>'$.MFAUsed' = 'No' ORDER BY eventtime"),
+         "AND (additionaleventdata->>'$.MFAUsed') = 'No' ORDER BY eventtime"),
         ("CloudTrail tampering", *same(
             "SELECT eventtime, eventname, useridentity_arn, sourceipaddress FROM cloudtrail "
             "WHERE eventsource = 'cloudtrail.amazonaws.com' "
@@ -127,7 +127,7 @@ def queries(key, ip, bucket, hour):
          f"SELECT sourceipaddress, count(*) AS n FROM cloudtrail WHERE eventname = 'GetObject' "
          f"AND json_get_str(requestparameters, 'bucketName') = '{bucket}' GROUP BY sourceipaddress ORDER BY n DESC, sourceipaddress",
          f"SELECT sourceipaddress, count(*) AS n FROM cloudtrail WHERE eventname = 'GetObject' "
-         f"AND requestparameters->>'$.bucketName' = '{bucket}' GROUP BY sourceipaddress ORDER BY n DESC, sourceipaddress"),
+         f"AND (requestparameters->>'$.bucketName') = '{bucket}' GROUP BY sourceipaddress ORDER BY n DESC, sourceipaddress"),
         ("one IP, one hour", *same(
             f"SELECT eventtime, eventname, useridentity_arn FROM cloudtrail WHERE sourceipaddress = '{ip}' "
             f"AND eventtime >= TIMESTAMP '{hour}' AND eventtime <= TIMESTAMP '{end}' ORDER BY eventtime")),
