@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--queries-only", action="store_true",
                     help="skip (a) and (b); query the lake an earlier run left in --work")
     args = ap.parse_args()
+    if min(args.runs, args.ingest_runs, args.raw_runs) < 1:
+        ap.error("every run count must be at least 1")
 
     archive = os.path.abspath(args.archive)
     work = os.path.abspath(args.work)

@@ -19,18 +19,13 @@ pub struct Inflated {
 /// Every `.json.gz` under `root`, in name order.
 pub fn objects(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.to_string_lossy().ends_with(".json.gz") {
-                found.push(path);
-            }
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry?;
+        if entry.file_type().is_file() && entry.file_name().to_string_lossy().ends_with(".json.gz")
+        {
+            found.push(entry.into_path());
         }
     }
-    found.sort();
     Ok(found)
 }
 

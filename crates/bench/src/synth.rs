@@ -703,21 +703,14 @@ mod tests {
     }
 
     fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let name = path.strip_prefix(root).unwrap().display().to_string();
-                    out.push((name, std::fs::read(&path).unwrap()));
-                }
-            }
-        }
-        out.sort();
-        out
+        crate::inflate::objects(root)
+            .unwrap()
+            .into_iter()
+            .map(|path| {
+                let name = path.strip_prefix(root).unwrap().display().to_string();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect()
     }
 
     #[test]
