@@ -378,27 +378,24 @@ impl PartitionedWriter {
             .collect();
         let order = lexsort_to_indices(&sort, None)?;
         let keys = take_arrays(&keys, &order, None)?;
-        let batch =
-            RecordBatch::try_new(batch.schema(), take_arrays(batch.columns(), &order, None)?)?;
-        let per_row = batch.get_array_memory_size() / batch.num_rows();
         for range in partition(&keys)?.ranges() {
             let key = PartitionKey {
                 account: string_at(&keys[0], range.start),
                 region: string_at(&keys[1], range.start),
                 date: string_at(&keys[2], range.start),
             };
-            let mut slice = batch.slice(range.start, range.end - range.start);
-            // A slice shares its batch's buffers and keeps all of them alive
-            // while it waits to be sorted; a small one is copied out instead.
-            if slice.num_rows() * 4 < batch.num_rows() {
-                slice = concat_batches(&slice.schema(), [&slice])?;
-            }
-            self.append(&key, &slice, per_row)?;
+            // Each partition's rows are taken into buffers of their own: a
+            // slice of one sorted batch would keep the whole batch alive for
+            // as long as any partition still buffers a part of it.
+            let rows = order.slice(range.start, range.end - range.start);
+            let slice =
+                RecordBatch::try_new(batch.schema(), take_arrays(batch.columns(), &rows, None)?)?;
+            self.append(&key, &slice)?;
         }
         Ok(())
     }
 
-    fn append(&mut self, key: &PartitionKey, slice: &RecordBatch, per_row: usize) -> Result<()> {
+    fn append(&mut self, key: &PartitionKey, slice: &RecordBatch) -> Result<()> {
         self.clock += 1;
         if !self.open.contains_key(key) {
             if self.open.len() >= MAX_OPEN_FILES {
@@ -424,7 +421,7 @@ impl PartitionedWriter {
             return Ok(());
         }
         let file = self.open.get_mut(key).expect("opened above");
-        let bytes = slice.num_rows() * per_row;
+        let bytes = slice.get_array_memory_size();
         file.rows += slice.num_rows() as u64;
         file.last_write = self.clock;
         file.pending_rows += slice.num_rows();
