@@ -25,8 +25,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{
-    SortColumn, SortOptions, concat_batches, lexsort_to_indices, partition, sort_to_indices,
-    take_arrays,
+    SortColumn, SortOptions, interleave_record_batch, lexsort_to_indices, partition, take_arrays,
 };
 use arrow::datatypes::TimestampNanosecondType;
 use ctlake_schema::{
@@ -142,7 +141,7 @@ impl OpenFile {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        self.pending_rows = 0;
+        let rows = std::mem::take(&mut self.pending_rows);
         self.pending_bytes = 0;
         let parquet_error = |source| Error::Parquet {
             path: self.temp.clone(),
@@ -164,11 +163,28 @@ impl OpenFile {
                 self.writer.write(batch).map_err(parquet_error)?;
             }
         } else {
-            let all = concat_batches(&pending[0].schema(), &pending)?;
+            // Gathered from the slices in one copy, rather than a copy to
+            // concatenate them and another to sort.
+            let mut order: Vec<(i64, usize, usize)> = Vec::with_capacity(rows);
+            for (slice, batch) in pending.iter().enumerate() {
+                let times = batch
+                    .column(time_column)
+                    .as_primitive::<TimestampNanosecondType>();
+                order.extend(
+                    times
+                        .values()
+                        .iter()
+                        .enumerate()
+                        .map(|(row, &time)| (time, slice, row)),
+                );
+            }
+            order.sort_unstable();
+            let indices: Vec<(usize, usize)> = order
+                .into_iter()
+                .map(|(_, slice, row)| (slice, row))
+                .collect();
+            let sorted = interleave_record_batch(&pending.iter().collect::<Vec<_>>(), &indices)?;
             drop(pending);
-            let order = sort_to_indices(all.column(time_column), None, None)?;
-            let sorted =
-                RecordBatch::try_new(all.schema(), take_arrays(all.columns(), &order, None)?)?;
             self.writer.write(&sorted).map_err(parquet_error)?;
         }
         self.writer.flush().map_err(parquet_error)
