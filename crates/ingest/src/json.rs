@@ -95,7 +95,15 @@ pub(crate) fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
     if shape(raw) != Shape::String {
         return None;
     }
-    serde_json::from_str::<Str>(raw.get()).ok().map(|s| s.0)
+    let text = raw.get();
+    // A raw value is valid JSON, so a string without a backslash is its own
+    // text between the quotes: most are, and need no parser.
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+        && !inner.as_bytes().contains(&b'\\')
+    {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<Str>(text).ok().map(|s| s.0)
 }
 
 /// `raw` without white space outside strings. Borrows when there is none,
