@@ -249,14 +249,23 @@ impl Builder {
 pub struct EventBatch {
     /// Rows in the lake's file schema.
     pub batch: RecordBatch,
-    /// The partition of each row, parallel to `batch`.
+    /// The distinct partitions of the rows.
     pub partitions: Vec<PartitionKey>,
+    /// Each row's partition, an index into `partitions`; parallel to `batch`.
+    pub partition_of_row: Vec<u32>,
 }
+
+const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
 /// Builds rows from records, one object after another.
 pub(crate) struct EventBuilder {
     builders: Vec<Builder>,
     partitions: Vec<PartitionKey>,
+    partition_ids: HashMap<PartitionKey, u32>,
+    /// The partition of the last row and its UTC day number: consecutive
+    /// records almost always share it, and then need no key built.
+    last: Option<(u32, i64)>,
+    partition_of_row: Vec<u32>,
     extra_text: String,
 }
 
@@ -265,12 +274,15 @@ impl EventBuilder {
         Self {
             builders: COLUMNS.iter().map(Builder::new).collect(),
             partitions: Vec::new(),
+            partition_ids: HashMap::new(),
+            last: None,
+            partition_of_row: Vec::new(),
             extra_text: String::new(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.partitions.len()
+        self.partition_of_row.len()
     }
 
     /// Takes the rows built so far.
@@ -278,10 +290,36 @@ impl EventBuilder {
         let columns = self.builders.iter_mut().map(Builder::finish).collect();
         let batch =
             RecordBatch::try_new(file_schema(), columns).expect("builders follow the file schema");
+        self.partition_ids.clear();
+        self.last = None;
         EventBatch {
             batch,
             partitions: std::mem::take(&mut self.partitions),
+            partition_of_row: std::mem::take(&mut self.partition_of_row),
         }
+    }
+
+    /// The index of a row's partition in this batch.
+    fn partition(&mut self, account: &str, region: &str, event_time: i64) -> u32 {
+        let day = event_time.div_euclid(NANOS_PER_DAY);
+        if let Some((id, last_day)) = self.last {
+            let last = &self.partitions[id as usize];
+            if last_day == day && last.account == account && last.region == region {
+                return id;
+            }
+        }
+        let key = PartitionKey {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            date: time::utc_date(event_time),
+        };
+        let next = u32::try_from(self.partitions.len()).expect("fewer partitions than rows");
+        let id = *self.partition_ids.entry(key).or_insert_with_key(|key| {
+            self.partitions.push(key.clone());
+            next
+        });
+        self.last = Some((id, day));
+        id
     }
 
     /// Decodes every record of one object. Returns how many records became
@@ -321,13 +359,14 @@ impl EventBuilder {
         }
         let hash = scratch.hasher.hash(raw);
 
-        let account = partition_value(scratch.slots[*RECIPIENT], key.account.as_deref());
-        let region = partition_value(scratch.slots[*REGION], key.region.as_deref());
-        self.partitions.push(PartitionKey {
-            account,
-            region,
-            date: time::utc_date(event_time),
-        });
+        let account = scratch.slots[*RECIPIENT].and_then(json::string);
+        let region = scratch.slots[*REGION].and_then(json::string);
+        let partition = self.partition(
+            partition_value(account.as_deref(), key.account.as_deref()),
+            partition_value(region.as_deref(), key.region.as_deref()),
+            event_time,
+        );
+        self.partition_of_row.push(partition);
 
         for (i, column) in COLUMNS.iter().enumerate() {
             let value = scratch.slots[i];
@@ -449,13 +488,12 @@ fn walk<'a>(
     }
 }
 
-fn partition_value(value: Option<&RawValue>, from_key: Option<&str>) -> String {
-    let from_record = value.and_then(json::string);
-    let chosen = match from_record.as_deref() {
+fn partition_value<'a>(from_record: Option<&'a str>, from_key: Option<&'a str>) -> &'a str {
+    let chosen = match from_record {
         Some(v) if sanitize_partition_value(Some(v)) == v => v,
         _ => from_key.unwrap_or(""),
     };
-    sanitize_partition_value(Some(chosen)).to_owned()
+    sanitize_partition_value(Some(chosen))
 }
 
 fn push_str(builder: &mut Builder, value: Option<&str>) {
@@ -563,4 +601,49 @@ fn append_value<'a>(
         _ => unreachable!("{} has a builder of another kind", column.name),
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Decoder;
+
+    fn record(id: &str, time: &str, account: &str) -> String {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"{time}","recipientAccountId":"{account}","awsRegion":"eu-west-1"}}"#
+        )
+    }
+
+    #[test]
+    fn rows_point_at_their_partitions() {
+        let text = format!(
+            r#"{{"Records":[{},{},{},{},{}]}}"#,
+            record("a", "2024-03-10T23:59:59Z", "111122223333"),
+            record("b", "2024-03-11T00:00:00Z", "111122223333"),
+            record("c", "2024-03-10T12:00:00Z", "111122223333"),
+            record("d", "2024-03-11T01:00:00Z", "444455556666"),
+            record("e", "2024-03-11T02:00:00Z", "111122223333"),
+        );
+        let mut decoder = Decoder::default();
+        let key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/11/x.json.gz";
+        assert_eq!(decoder.decode(key, text.as_bytes()), 5);
+        let batch = decoder.finish();
+        let keys: Vec<String> = batch
+            .partition_of_row
+            .iter()
+            .map(|&i| batch.partitions[i as usize].dir())
+            .collect();
+        let dir =
+            |account: &str, date: &str| format!("account={account}/region=eu-west-1/date={date}");
+        assert_eq!(
+            keys,
+            [
+                dir("111122223333", "2024-03-10"),
+                dir("111122223333", "2024-03-11"),
+                dir("111122223333", "2024-03-10"),
+                dir("444455556666", "2024-03-11"),
+                dir("111122223333", "2024-03-11"),
+            ]
+        );
+        assert_eq!(batch.partitions.len(), 3, "each partition listed once");
+    }
 }

@@ -25,9 +25,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{
-    SortColumn, SortOptions, interleave_record_batch, lexsort_to_indices, partition, take_arrays,
+    SortColumn, SortOptions, interleave_record_batch, lexsort_to_indices, partition, take,
+    take_arrays,
 };
-use arrow::datatypes::TimestampNanosecondType;
+use arrow::datatypes::{TimestampNanosecondType, UInt32Type};
 use ctlake_schema::{
     COLUMNS, DUPLICATES_TABLE, PartitionKey, TABLE_NAME, data_file_name, duplicates_schema,
     file_schema,
@@ -359,54 +360,35 @@ impl PartitionedWriter {
     }
 
     pub(crate) fn write(&mut self, events: EventBatch) -> Result<()> {
-        let EventBatch { batch, partitions } = events;
+        let EventBatch {
+            batch,
+            partitions,
+            partition_of_row,
+        } = events;
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let keys: [ArrayRef; 3] = [
-            Arc::new(
-                partitions
-                    .iter()
-                    .map(|k| Some(k.account.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                partitions
-                    .iter()
-                    .map(|k| Some(k.region.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                partitions
-                    .iter()
-                    .map(|k| Some(k.date.as_str()))
-                    .collect::<StringArray>(),
-            ),
-        ];
+        let ids: ArrayRef = Arc::new(UInt32Array::from(partition_of_row));
         let time = batch.column(self.positions.time).clone();
-        let sort: Vec<SortColumn> = keys
-            .iter()
-            .chain(std::iter::once(&time))
+        let sort: Vec<SortColumn> = [ids, time]
+            .into_iter()
             .map(|values| SortColumn {
-                values: values.clone(),
+                values,
                 options: Some(SortOptions::default()),
             })
             .collect();
         let order = lexsort_to_indices(&sort, None)?;
-        let keys = take_arrays(&keys, &order, None)?;
-        for range in partition(&keys)?.ranges() {
-            let key = PartitionKey {
-                account: string_at(&keys[0], range.start),
-                region: string_at(&keys[1], range.start),
-                date: string_at(&keys[2], range.start),
-            };
+        let sorted_ids = take(sort[0].values.as_ref(), &order, None)?;
+        for range in partition(std::slice::from_ref(&sorted_ids))?.ranges() {
+            let id = sorted_ids.as_primitive::<UInt32Type>().value(range.start);
+            let key = &partitions[id as usize];
             // Each partition's rows are taken into buffers of their own: a
             // slice of one sorted batch would keep the whole batch alive for
             // as long as any partition still buffers a part of it.
             let rows = order.slice(range.start, range.end - range.start);
             let slice =
                 RecordBatch::try_new(batch.schema(), take_arrays(batch.columns(), &rows, None)?)?;
-            self.append(&key, &slice)?;
+            self.append(key, &slice)?;
         }
         Ok(())
     }
@@ -658,12 +640,4 @@ pub(crate) fn seal(writer: ArrowWriter<File>, temp: &std::path::Path) -> Result<
 /// The content hash column's 32 hex digits as a number.
 fn parse_hash(hex: &str) -> Option<u128> {
     (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok())?
-}
-
-fn string_at(array: &ArrayRef, row: usize) -> String {
-    let strings = array
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .expect("partition keys are strings");
-    strings.value(row).to_owned()
 }
