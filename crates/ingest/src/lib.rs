@@ -140,7 +140,17 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 /// An object read from its archive, or the error that prevented it.
-type FetchResult = (SourceObject, Result<Fetched>);
+type FetchResult = (SourceObject, Pending);
+
+/// An object handed to the decode workers.
+enum Pending {
+    /// Read by the fetcher (S3).
+    Fetched(Result<Fetched>),
+    /// A local file, read by the worker that decodes it: a handoff to
+    /// tokio's blocking pool and back for each small object cost more than
+    /// reading it.
+    Local(std::path::PathBuf),
+}
 
 /// What a worker learned from one object.
 struct ObjectOutcome {
@@ -517,16 +527,19 @@ async fn fetch_all(
         .map(|object| {
             let archive = Arc::clone(&archives[object.archive]);
             async move {
-                let result = archive.fetch(&object.listed).await;
-                (object, result)
+                let pending = match archive.local_file(&object.listed) {
+                    Some(path) => Pending::Local(path),
+                    None => Pending::Fetched(archive.fetch(&object.listed).await),
+                };
+                (object, pending)
             }
         })
         .buffer_unordered(concurrency);
     while let Some((object, result)) = fetched.next().await {
-        if let Err(e) = &result
+        if let Pending::Fetched(Err(e)) = &result
             && e.is_fatal()
         {
-            if let Err(e) = result {
+            if let Pending::Fetched(Err(e)) = result {
                 fatal.lock().expect("no panics holding it").get_or_insert(e);
             }
             return;
@@ -647,6 +660,10 @@ fn worker(
         if stop.load(Ordering::Relaxed) {
             break;
         }
+        let fetched = match fetched {
+            Pending::Fetched(fetched) => fetched,
+            Pending::Local(path) => source::read_local(&path, &object.listed),
+        };
         let outcome = read_object(object, fetched, limit, &mut builder);
         if builder.len() >= BATCH_ROWS && !send_batch(builder.finish()) {
             return;

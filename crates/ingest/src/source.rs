@@ -253,6 +253,24 @@ pub trait Archive: Send + Sync {
     async fn single(&self) -> Result<Option<Listed>, Error>;
     /// Reads one object.
     async fn fetch(&self, object: &Listed) -> Result<Fetched, Error>;
+    /// The object's file when it is on this machine: ingest's decode workers
+    /// then read it themselves rather than through [`Archive::fetch`].
+    fn local_file(&self, _object: &Listed) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// Reads a local object listed as `object`.
+pub(crate) fn read_local(path: &std::path::Path, object: &Listed) -> Result<Fetched, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        location: object.key.clone(),
+        source,
+    })?;
+    Ok(Fetched {
+        bytes,
+        modified: object.modified,
+        ..Fetched::default()
+    })
 }
 
 /// A local file or folder.
@@ -389,17 +407,14 @@ impl Archive for LocalArchive {
     }
 
     async fn fetch(&self, object: &Listed) -> Result<Fetched, Error> {
-        let bytes = tokio::fs::read(&object.key)
+        let object = object.clone();
+        tokio::task::spawn_blocking(move || read_local(std::path::Path::new(&object.key), &object))
             .await
-            .map_err(|source| Error::Read {
-                location: object.key.clone(),
-                source,
-            })?;
-        Ok(Fetched {
-            bytes,
-            modified: object.modified,
-            ..Fetched::default()
-        })
+            .expect("reading thread does not panic")
+    }
+
+    fn local_file(&self, object: &Listed) -> Option<PathBuf> {
+        Some(PathBuf::from(&object.key))
     }
 }
 
