@@ -1,5 +1,9 @@
 //! `ctlake`: offline forensic query engine for AWS CloudTrail archives.
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod args;
 mod command;
 mod embedded;

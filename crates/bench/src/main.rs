@@ -1,5 +1,9 @@
 //! `ctlake-bench`: the benchmark tools behind `benches/side_by_side.py`.
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
