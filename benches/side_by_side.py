@@ -14,7 +14,7 @@ Every query runs as a whole process, as a script would run it: `ctlake
 query` and the DuckDB CLI (`duckdb-cli` from PyPI), each starting cold,
 finding the files, querying and printing CSV.
 
-Usage (see benches/README.md): benches/run-side-by-side, or
+Usage (see README.md, Performance): benches/run-side-by-side, or
     python benches/side_by_side.py --archive DIR --work DIR --bin TARGET/release
 """
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Peak RSS of `ctlake ingest` as the archive doubles.
+
+Ingests two generated archives of the same density, one covering twice the
+days of the other (so twice the objects, events and partitions), in
+alternation, and prints each one's time and peak RSS (the child's own
+rusage) with the ratio of the two peaks. Memory bounded by the pipeline's
+design, not by the archive, gives a ratio near 1.
+
+Usage (see README.md, Performance): benches/run-memory-scaling, or
+    python benches/memory_scaling.py --small DIR --large DIR --work DIR --bin TARGET/release
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+
+from side_by_side import count_files, machine, timed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--small", required=True, help="archive folder (holds AWSLogs/)")
+    ap.add_argument("--large", required=True, help="archive of twice the size, same density")
+    ap.add_argument("--work", required=True, help="scratch folder for the lakes")
+    ap.add_argument("--bin", required=True, help="folder with release ctlake")
+    ap.add_argument("--runs", type=int, default=3, help="alternating runs per archive")
+    ap.add_argument("--json", help="write the results here as JSON")
+    args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    ctlake = os.path.join(args.bin, "ctlake")
+    os.makedirs(args.work, exist_ok=True)
+    runs = {"small": [], "large": []}
+    for i in range(args.runs):
+        for name in ("small", "large"):
+            lake = os.path.join(args.work, f"lake-{name}")
+            shutil.rmtree(lake, ignore_errors=True)
+            seconds, rss, _ = timed([ctlake, "ingest", getattr(args, name), "--lake", lake, "--quiet"])
+            runs[name].append({"seconds": seconds, "peak_rss": rss, "files": count_files(lake)})
+            print(f"run {i + 1} {name}: {seconds:.1f} s, {rss >> 20} MiB peak RSS")
+    results = {"machine": machine()}
+    for name in ("small", "large"):
+        archive = getattr(args, name)
+        results[name] = {
+            "archive": archive,
+            "gzip_bytes": sum(os.path.getsize(os.path.join(d, n))
+                              for d, _, names in os.walk(archive) for n in names),
+            "seconds": statistics.median(r["seconds"] for r in runs[name]),
+            "peak_rss": max(r["peak_rss"] for r in runs[name]),
+            "files": runs[name][-1]["files"],
+        }
+    ratio = results["large"]["peak_rss"] / results["small"]["peak_rss"]
+    results["rss_ratio"] = ratio
+    size = results["large"]["gzip_bytes"] / results["small"]["gzip_bytes"]
+    print(f"archive {size:.2f}x the size: peak RSS {results['small']['peak_rss'] >> 20} MiB -> "
+          f"{results['large']['peak_rss'] >> 20} MiB ({(ratio - 1) * 100:+.1f}%), "
+          f"time {results['small']['seconds']:.1f} s -> {results['large']['seconds']:.1f} s")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()
