@@ -17,7 +17,7 @@ import os
 import shutil
 import statistics
 
-from side_by_side import count_files, machine, timed
+from benchutil import count_files, machine, timed
 
 
 def main():

@@ -21,14 +21,14 @@ Usage (see README.md, Performance): benches/run-side-by-side, or
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 import duckdb
+
+from benchutil import count_files, machine, timed
 
 # The lake's columns, from the raw records: what a DuckDB user converting the
 # archive would write to match ctlake's lake.
@@ -135,20 +135,6 @@ def queries(key, ip, bucket, hour):
             "SELECT useridentity_arn, count(DISTINCT useragent) AS agents FROM cloudtrail "
             "GROUP BY useridentity_arn ORDER BY agents DESC, useridentity_arn LIMIT 20")),
     ]
-
-
-def timed(argv):
-    """Runs argv and returns (seconds, peak RSS bytes, stdout) with the child's own rusage."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"{' '.join(argv)} failed ({code}):\n{err.decode()}")
-    return elapsed, usage.ru_maxrss * 1024, out
 
 
 DUCK_CONVERT = """
@@ -306,26 +292,8 @@ def newest_report(lake):
     return os.path.join(runs, reports[-1])
 
 
-def count_files(root):
-    return sum(1 for _, _, names in os.walk(root) for n in names if n.endswith(".parquet"))
-
-
 def count_dirs(root):
     return sum(1 for _, dirs, names in os.walk(root) if any(n.endswith(".parquet") for n in names))
-
-
-def machine():
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1),
-            "os": platform.platform(), "python": platform.python_version()}
 
 
 if __name__ == "__main__":
