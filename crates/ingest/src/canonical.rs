@@ -10,6 +10,7 @@
 //! canonical hash: the record is still stored, and an identical copy is
 //! still a duplicate.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -96,6 +97,16 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
+/// Writes a string the parser borrowed from the input. It had no escapes,
+/// and valid JSON has no raw quote or control character in a string, so its
+/// text is already what [`write_str`] would write between the quotes.
+fn write_borrowed_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 impl<'de> Visitor<'de> for Canon<'_> {
     type Value = ();
 
@@ -109,18 +120,20 @@ impl<'de> Visitor<'de> for Canon<'_> {
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.out.extend_from_slice(v.to_string().as_bytes());
-        Ok(())
+        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.out.extend_from_slice(v.to_string().as_bytes());
-        Ok(())
+        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         write_str(self.out, v);
+        Ok(())
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        write_borrowed_str(self.out, v);
         Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -155,9 +168,16 @@ impl<'de> Visitor<'de> for Canon<'_> {
             Vec::new()
         };
         members.clear();
+        self.out.push(b'{');
         while let Some(json::Str(key)) = map.next_key()? {
+            if !members.is_empty() {
+                self.out.push(b',');
+            }
             let member_start = self.out.len();
-            write_str(self.out, &key);
+            match key {
+                Cow::Borrowed(key) => write_borrowed_str(self.out, key),
+                Cow::Owned(key) => write_str(self.out, &key),
+            }
             let key_range = member_start + 1..self.out.len() - 1;
             self.out.push(b':');
             map.next_value_seed(self.nested())?;
@@ -165,18 +185,24 @@ impl<'de> Visitor<'de> for Canon<'_> {
         }
         // Any fixed order of the escaped keys will do, as escaping is itself
         // canonical. Stable: repeated keys keep their order, which is content.
+        // Objects already in order (all those of one member) stay as written.
         let out = &*self.out;
-        members.sort_by(|a, b| out[a.0.clone()].cmp(&out[b.0.clone()]));
-        self.tail.clear();
-        self.tail.extend_from_slice(&self.out[start..]);
-        self.out.truncate(start);
-        self.out.push(b'{');
-        for (i, (_, member)) in members.iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
+        let key = |m: &Member| &out[m.0.clone()];
+        if !members
+            .windows(2)
+            .all(|pair| key(&pair[0]) <= key(&pair[1]))
+        {
+            members.sort_by(|a, b| key(a).cmp(key(b)));
+            self.tail.clear();
+            self.tail.extend_from_slice(&self.out[start..]);
+            self.out.truncate(start + 1);
+            for (i, (_, member)) in members.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                self.out
+                    .extend_from_slice(&self.tail[member.start - start..member.end - start]);
             }
-            self.out
-                .extend_from_slice(&self.tail[member.start - start..member.end - start]);
         }
         self.out.push(b'}');
         self.members[self.depth] = members;
