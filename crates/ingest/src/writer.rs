@@ -30,7 +30,7 @@ use arrow::compute::{
 };
 use arrow::datatypes::{TimestampNanosecondType, UInt32Type};
 use ctlake_schema::{
-    COLUMNS, DUPLICATES_TABLE, PartitionKey, TABLE_NAME, data_file_name, duplicates_schema,
+    COLUMNS, DUPLICATES_TABLE, Kind, PartitionKey, TABLE_NAME, data_file_name, duplicates_schema,
     file_schema,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -107,6 +107,15 @@ pub fn writer_properties(run_id: &str) -> WriterProperties {
     }
     for name in NO_DICTIONARY {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+    }
+    for column in COLUMNS
+        .iter()
+        .filter(|c| matches!(c.kind, Kind::Json | Kind::RawRecord | Kind::Extra))
+    {
+        // Min and max of JSON text compare long shared prefixes for every
+        // value and prune nothing: the costliest statistics, and useless.
+        builder = builder
+            .set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
     }
     builder.build()
 }
@@ -190,6 +199,58 @@ impl OpenFile {
         }
         self.writer.flush().map_err(parquet_error)
     }
+}
+
+/// A file written to the end and made durable, not yet published.
+struct Sealed {
+    temp: PathBuf,
+    target: String,
+    rows: u64,
+    bytes: u64,
+}
+
+impl OpenFile {
+    /// Writes what is buffered and finishes the file.
+    fn seal(mut self, time_column: usize) -> Result<Sealed> {
+        self.flush(time_column)?;
+        let bytes = seal(self.writer, &self.temp)?;
+        Ok(Sealed {
+            temp: self.temp,
+            target: self.target,
+            rows: self.rows,
+            bytes,
+        })
+    }
+}
+
+/// `f` of each item, in order, computed on as many threads as there are cores.
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    let count = items.len();
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue.lock().expect("no panics holding it").next();
+                        let Some((i, item)) = next else { break done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a writer thread does not panic"))
+            .collect()
+    });
+    debug_assert_eq!(results.len(), count);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Two records with one eventID and recipientAccountId but different
@@ -574,19 +635,21 @@ impl PartitionedWriter {
         })
     }
 
-    fn close(&mut self, key: &PartitionKey, mut file: OpenFile) -> Result<()> {
-        // Reloaded from the published files if the run comes back here.
-        self.indexes.remove(key);
+    fn close(&mut self, key: &PartitionKey, file: OpenFile) -> Result<()> {
         self.pending_bytes -= file.pending_bytes;
-        file.flush(self.positions.time)?;
-        let OpenFile {
-            writer,
+        let sealed = file.seal(self.positions.time)?;
+        self.publish(key, sealed)
+    }
+
+    fn publish(&mut self, key: &PartitionKey, sealed: Sealed) -> Result<()> {
+        let Sealed {
             temp,
             target,
             rows,
-            ..
-        } = file;
-        let bytes = seal(writer, &temp)?;
+            bytes,
+        } = sealed;
+        // Reloaded from the published files if the run comes back here.
+        self.indexes.remove(key);
         self.runtime.block_on(self.lake.publish(&temp, &target))?;
         if let Some((dir, _)) = target.rsplit_once('/') {
             self.existing
@@ -606,8 +669,16 @@ impl PartitionedWriter {
     pub(crate) fn finish(mut self) -> Result<WriterOutcome> {
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
-        for (key, file) in open {
-            self.close(&key, file)?;
+        self.pending_bytes = 0;
+        let time = self.positions.time;
+        // The decode workers are done by now, and the last sort buffers are
+        // a serial tail of the run: they are encoded on every core.
+        let sealed = on_every_core(open, |(key, file)| {
+            file.seal(time).map(|sealed| (key, sealed))
+        });
+        for result in sealed {
+            let (key, sealed) = result?;
+            self.publish(&key, sealed)?;
         }
         let mut conflicts = self.conflicts;
         conflicts.sort_by(|a, b| {
