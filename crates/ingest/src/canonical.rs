@@ -9,6 +9,13 @@
 //! its text with white space removed instead, marked so it never equals a
 //! canonical hash: the record is still stored, and an identical copy is
 //! still a duplicate.
+//!
+//! The decoder already splits a record into members, and the known objects
+//! in it (`userIdentity` and its parts) too, to fill the columns. It writes
+//! the canonical form of those levels as it walks them ([`ContentHasher::open_object`]
+//! and the methods after it), so only the values it does not walk into are
+//! parsed again here. [`ContentHasher::hash`] parses a whole record and is
+//! what defines the form: a walked record gives the same bytes.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -22,65 +29,195 @@ use crate::json;
 /// Bytes of the digest kept: 128 bits, written as 32 hex digits.
 pub(crate) const HASH_BYTES: usize = 16;
 
+/// Nesting from which a walked record is hashed by [`ContentHasher::hash`]
+/// instead: near serde_json's recursion limit (128) it decides between the
+/// canonical and the minified form, and a value parsed on its own would
+/// meet the limit at another depth than inside its record.
+const WALK_DEPTH_LIMIT: usize = 64;
+
 /// Hashes records; holds buffers reused from one record to the next.
 #[derive(Default)]
 pub(crate) struct ContentHasher {
-    canonical: Vec<u8>,
-    members: Vec<Vec<Member>>,
-    tail: Vec<u8>,
+    buffers: Buffers,
+    /// False once a walked value could not be written canonically.
+    walk_ok: bool,
+}
+
+/// The position of a member being written by a walk.
+pub(crate) struct MemberStart {
+    start: usize,
+    key: Range<usize>,
 }
 
 impl ContentHasher {
     /// The content hash of `raw` as lower-case hex.
     pub(crate) fn hash(&mut self, raw: &RawValue) -> [u8; HASH_BYTES * 2] {
-        self.canonical.clear();
+        self.buffers.out.clear();
         let mut de = serde_json::Deserializer::from_str(raw.get());
         let canonical = Canon {
-            out: &mut self.canonical,
-            members: &mut self.members,
-            tail: &mut self.tail,
+            buffers: &mut self.buffers,
             depth: 0,
         }
         .deserialize(&mut de);
         let digest = if canonical.is_ok() {
-            blake3::hash(&self.canonical)
+            blake3::hash(&self.buffers.out)
         } else {
             let mut hasher = blake3::Hasher::new();
             hasher.update(b"\0minified\0");
             hasher.update(json::minify(raw.get()).as_bytes());
             hasher.finalize()
         };
-        let mut out = [0u8; HASH_BYTES * 2];
-        for (i, b) in digest.as_bytes()[..HASH_BYTES].iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+        hex(&digest)
+    }
+
+    /// Starts a record the decoder walks: `open_object(0)` comes next.
+    pub(crate) fn begin(&mut self) {
+        self.buffers.out.clear();
+        self.buffers.deepest = 0;
+        self.walk_ok = true;
+    }
+
+    /// Opens an object `depth` levels into the record (0: the record).
+    pub(crate) fn open_object(&mut self, depth: usize) -> usize {
+        self.buffers.open_object(depth)
+    }
+
+    /// Starts a member of the object open at `depth`.
+    pub(crate) fn key(&mut self, depth: usize, key: &Cow<'_, str>) -> MemberStart {
+        self.buffers.key(depth, key)
+    }
+
+    /// Writes a member's value that the walk does not go into.
+    pub(crate) fn value(&mut self, depth: usize, raw: &RawValue) {
+        let text = raw.get();
+        let plain_string = text.starts_with('"') && !text.as_bytes().contains(&b'\\');
+        if plain_string || matches!(text, "true" | "false" | "null") {
+            // Already canonical: see `write_borrowed_str`.
+            self.buffers.out.extend_from_slice(text.as_bytes());
+            return;
         }
-        out
+        let mut de = serde_json::Deserializer::from_str(text);
+        let written = Canon {
+            buffers: &mut self.buffers,
+            depth: depth + 1,
+        }
+        .deserialize(&mut de);
+        self.walk_ok &= written.is_ok();
+    }
+
+    /// Ends a member started with [`ContentHasher::key`].
+    pub(crate) fn end_member(&mut self, depth: usize, member: MemberStart) {
+        self.buffers.end_member(depth, member);
+    }
+
+    /// Closes the object opened at `start`.
+    pub(crate) fn close_object(&mut self, depth: usize, start: usize) {
+        self.buffers.close_object(depth, start);
+    }
+
+    /// The hash of the walked record `raw`.
+    pub(crate) fn finish(&mut self, raw: &RawValue) -> [u8; HASH_BYTES * 2] {
+        if self.walk_ok && self.buffers.deepest < WALK_DEPTH_LIMIT {
+            hex(&blake3::hash(&self.buffers.out))
+        } else {
+            self.hash(raw)
+        }
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+fn hex(digest: &blake3::Hash) -> [u8; HASH_BYTES * 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; HASH_BYTES * 2];
+    for (i, b) in digest.as_bytes()[..HASH_BYTES].iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    out
+}
 
 /// One member of an object as written to the canonical buffer: its key's
 /// escaped text (without quotes), and `"key":value` as a whole.
 type Member = (Range<usize>, Range<usize>);
 
-/// Writes the canonical form of one value to `out`.
-struct Canon<'b> {
-    out: &'b mut Vec<u8>,
+/// The canonical form being written, and what writing it reuses.
+#[derive(Default)]
+struct Buffers {
+    out: Vec<u8>,
     /// Member lists of the objects being written, one per nesting level,
     /// kept so their allocations are reused.
-    members: &'b mut Vec<Vec<Member>>,
-    tail: &'b mut Vec<u8>,
+    members: Vec<Vec<Member>>,
+    tail: Vec<u8>,
+    /// The deepest nesting level written since the last [`ContentHasher::begin`].
+    deepest: usize,
+}
+
+impl Buffers {
+    fn open_object(&mut self, depth: usize) -> usize {
+        if self.members.len() <= depth {
+            self.members.resize_with(depth + 1, Vec::new);
+        }
+        self.members[depth].clear();
+        self.deepest = self.deepest.max(depth);
+        let start = self.out.len();
+        self.out.push(b'{');
+        start
+    }
+
+    fn key(&mut self, depth: usize, key: &Cow<'_, str>) -> MemberStart {
+        if !self.members[depth].is_empty() {
+            self.out.push(b',');
+        }
+        let start = self.out.len();
+        match key {
+            Cow::Borrowed(key) => write_borrowed_str(&mut self.out, key),
+            Cow::Owned(key) => write_str(&mut self.out, key),
+        }
+        let key = start + 1..self.out.len() - 1;
+        self.out.push(b':');
+        MemberStart { start, key }
+    }
+
+    fn end_member(&mut self, depth: usize, member: MemberStart) {
+        self.members[depth].push((member.key, member.start..self.out.len()));
+    }
+
+    fn close_object(&mut self, depth: usize, start: usize) {
+        // Any fixed order of the escaped keys will do, as escaping is itself
+        // canonical. Stable: repeated keys keep their order, which is content.
+        // Objects already in order (all those of one member) stay as written.
+        let members = &mut self.members[depth];
+        let out = &self.out;
+        let key = |m: &Member| &out[m.0.clone()];
+        if !members
+            .windows(2)
+            .all(|pair| key(&pair[0]) <= key(&pair[1]))
+        {
+            members.sort_by(|a, b| key(a).cmp(key(b)));
+            self.tail.clear();
+            self.tail.extend_from_slice(&self.out[start..]);
+            self.out.truncate(start + 1);
+            for (i, (_, member)) in members.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                self.out
+                    .extend_from_slice(&self.tail[member.start - start..member.end - start]);
+            }
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// Writes the canonical form of one value.
+struct Canon<'b> {
+    buffers: &'b mut Buffers,
     depth: usize,
 }
 
 impl Canon<'_> {
     fn nested(&mut self) -> Canon<'_> {
         Canon {
-            out: self.out,
-            members: self.members,
-            tail: self.tail,
+            buffers: self.buffers,
             depth: self.depth + 1,
         }
     }
@@ -115,97 +252,61 @@ impl<'de> Visitor<'de> for Canon<'_> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.out
+        self.buffers
+            .out
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
+        serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
+        serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        serde_json::to_writer(&mut *self.out, &v).map_err(E::custom)
+        serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        write_str(self.out, v);
+        write_str(&mut self.buffers.out, v);
         Ok(())
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        write_borrowed_str(self.out, v);
+        write_borrowed_str(&mut self.buffers.out, v);
         Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.out.extend_from_slice(b"null");
+        self.buffers.out.extend_from_slice(b"null");
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        self.out.push(b'[');
+        self.buffers.deepest = self.buffers.deepest.max(self.depth);
+        self.buffers.out.push(b'[');
         let mut first = true;
         loop {
-            let start = self.out.len();
+            let start = self.buffers.out.len();
             if !first {
-                self.out.push(b',');
+                self.buffers.out.push(b',');
             }
             if seq.next_element_seed(self.nested())?.is_none() {
-                self.out.truncate(start);
+                self.buffers.out.truncate(start);
                 break;
             }
             first = false;
         }
-        self.out.push(b']');
+        self.buffers.out.push(b']');
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let start = self.out.len();
-        let mut members = if self.members.len() > self.depth {
-            std::mem::take(&mut self.members[self.depth])
-        } else {
-            self.members.resize_with(self.depth + 1, Vec::new);
-            Vec::new()
-        };
-        members.clear();
-        self.out.push(b'{');
+        let depth = self.depth;
+        let start = self.buffers.open_object(depth);
         while let Some(json::Str(key)) = map.next_key()? {
-            if !members.is_empty() {
-                self.out.push(b',');
-            }
-            let member_start = self.out.len();
-            match key {
-                Cow::Borrowed(key) => write_borrowed_str(self.out, key),
-                Cow::Owned(key) => write_str(self.out, &key),
-            }
-            let key_range = member_start + 1..self.out.len() - 1;
-            self.out.push(b':');
+            let member = self.buffers.key(depth, &key);
             map.next_value_seed(self.nested())?;
-            members.push((key_range, member_start..self.out.len()));
+            self.buffers.end_member(depth, member);
         }
-        // Any fixed order of the escaped keys will do, as escaping is itself
-        // canonical. Stable: repeated keys keep their order, which is content.
-        // Objects already in order (all those of one member) stay as written.
-        let out = &*self.out;
-        let key = |m: &Member| &out[m.0.clone()];
-        if !members
-            .windows(2)
-            .all(|pair| key(&pair[0]) <= key(&pair[1]))
-        {
-            members.sort_by(|a, b| key(a).cmp(key(b)));
-            self.tail.clear();
-            self.tail.extend_from_slice(&self.out[start..]);
-            self.out.truncate(start + 1);
-            for (i, (_, member)) in members.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(b',');
-                }
-                self.out
-                    .extend_from_slice(&self.tail[member.start - start..member.end - start]);
-            }
-        }
-        self.out.push(b'}');
-        self.members[self.depth] = members;
+        self.buffers.close_object(depth, start);
         Ok(())
     }
 }

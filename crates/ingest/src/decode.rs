@@ -341,6 +341,7 @@ impl EventBuilder {
             return Err(reject(RejectReason::NotAnObject));
         };
         scratch.reset();
+        scratch.hasher.begin();
         walk(&TREE, members, &mut Vec::new(), scratch);
 
         let event_time = match scratch.slots[*EVENT_TIME] {
@@ -357,7 +358,7 @@ impl EventBuilder {
         if !scratch.slots[*EVENT_ID].is_some_and(|v| shape(v) == Shape::String) {
             return Err(reject(RejectReason::MissingEventId));
         }
-        let hash = scratch.hasher.hash(raw);
+        let hash = scratch.hasher.finish(raw);
 
         let account = scratch.slots[*RECIPIENT].and_then(json::string);
         let region = scratch.slots[*REGION].and_then(json::string);
@@ -453,7 +454,12 @@ fn walk<'a>(
     path: &mut Vec<Cow<'a, str>>,
     scratch: &mut Scratch<'a>,
 ) {
+    // The canonical form for the content hash is written on the way.
+    let depth = path.len();
+    let object = scratch.hasher.open_object(depth);
     for (key, value) in members {
+        let member = scratch.hasher.key(depth, &key);
+        let mut walked_into = false;
         match tree.0.get(key.as_ref()) {
             Some(Slot::Column(i)) => {
                 // A repeated key: the last one wins, as in most JSON readers;
@@ -469,6 +475,7 @@ fn walk<'a>(
                     path.push(key);
                     walk(sub, inner, path, scratch);
                     path.pop();
+                    walked_into = true;
                 }
                 None if shape(value) == Shape::Null => {}
                 None => {
@@ -485,7 +492,12 @@ fn walk<'a>(
                 path.pop();
             }
         }
+        if !walked_into {
+            scratch.hasher.value(depth, value);
+        }
+        scratch.hasher.end_member(depth, member);
     }
+    scratch.hasher.close_object(depth, object);
 }
 
 fn partition_value<'a>(from_record: Option<&'a str>, from_key: Option<&'a str>) -> &'a str {
@@ -605,7 +617,11 @@ fn append_value<'a>(
 
 #[cfg(test)]
 mod tests {
+    use arrow::array::AsArray;
+    use serde_json::value::RawValue;
+
     use crate::Decoder;
+    use crate::canonical::ContentHasher;
 
     fn record(id: &str, time: &str, account: &str) -> String {
         format!(
@@ -645,5 +661,42 @@ mod tests {
             ]
         );
         assert_eq!(batch.partitions.len(), 3, "each partition listed once");
+    }
+
+    #[test]
+    fn walked_records_hash_as_whole_ones() {
+        let nested = |levels: usize| {
+            format!(
+                r#"{{"eventID":"n{levels}","eventTime":"2024-03-10T23:59:59Z","requestParameters":{{"x":{}1{}}}}}"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
+        };
+        let records = [
+            // Out of order at every walked level; escapes, numbers, nested free-form values.
+            r#"{"eventTime":"2024-03-10T23:59:59Z","eventID":"a","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"userName":"r","type":"Role"},"attributes":{"mfaAuthenticated":"false","creationDate":"2024-03-10T00:00:00Z"}},"arn":"x\/y"},"requestParameters":{"b":[1,2.50,-3,{"z":1,"a":"\u0041"}],"a":null},"awsRegion":"eu-west-1"}"#.to_owned(),
+            // Repeated and escaped keys, a known object that is not one, new fields.
+            r#"{"eventID":"b","eventTime":"2024-03-10T23:59:59Z","k\u0065y":"v\n","key":1e2,"userIdentity":"odd","a":true,"a":false,"z":null,"userIdentity":{"b":1,"a":{"d":[],"c":{}}}}"#.to_owned(),
+            // White space everywhere; a known object that is null.
+            "{ \"eventID\" : \"c\", \"eventTime\": \"2024-03-10T23:59:59Z\",\n \"userIdentity\": null, \"tlsDetails\": { \"tlsVersion\": \"TLSv1.2\" } }".to_owned(),
+            // Past the walk's depth limit, and past serde_json's recursion limit.
+            nested(100),
+            nested(200),
+        ];
+        let mut decoder = Decoder::default();
+        for record in &records {
+            let text = format!(r#"{{"Records":[{record}]}}"#);
+            assert_eq!(decoder.decode("x.json", text.as_bytes()), 1, "{record}");
+        }
+        let batch = decoder.finish().batch;
+        let hashes = batch
+            .column_by_name("content_hash")
+            .unwrap()
+            .as_string::<i32>();
+        for (row, record) in records.iter().enumerate() {
+            let raw: Box<RawValue> = serde_json::from_str(record).unwrap();
+            let whole = ContentHasher::default().hash(&raw);
+            assert_eq!(hashes.value(row).as_bytes(), whole.as_slice(), "{record}");
+        }
     }
 }
