@@ -31,7 +31,7 @@ enum Slot {
 }
 
 #[derive(Debug, Default)]
-struct Tree(HashMap<&'static str, Slot>);
+struct Tree(foldhash::HashMap<&'static str, Slot>);
 
 static TREE: LazyLock<Tree> = LazyLock::new(|| {
     let mut root = Tree::default();
