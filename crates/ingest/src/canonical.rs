@@ -135,9 +135,22 @@ fn hex(digest: &blake3::Hash) -> [u8; HASH_BYTES * 2] {
     out
 }
 
-/// One member of an object as written to the canonical buffer: its key's
-/// escaped text (without quotes), and `"key":value` as a whole.
-type Member = (Range<usize>, Range<usize>);
+/// One member of an object as written to the canonical buffer: the first
+/// bytes of its key, its key's escaped text (without quotes), and
+/// `"key":value` as a whole.
+type Member = (u64, Range<usize>, Range<usize>);
+
+/// The first eight bytes of an escaped key as a big-endian number, zeros
+/// after a shorter key. An escaped key has no zero byte (it would be
+/// written `\u0000`), so comparing these numbers orders keys as comparing
+/// their bytes does, up to a tie that the whole keys then settle; members
+/// are sorted for every object of every record, and most keys differ early.
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut first = [0u8; 8];
+    let n = key.len().min(8);
+    first[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(first)
+}
 
 /// The canonical form being written, and what writing it reuses.
 #[derive(Default)]
@@ -178,7 +191,8 @@ impl Buffers {
     }
 
     fn end_member(&mut self, depth: usize, member: MemberStart) {
-        self.members[depth].push((member.key, member.start..self.out.len()));
+        let prefix = key_prefix(&self.out[member.key.clone()]);
+        self.members[depth].push((prefix, member.key, member.start..self.out.len()));
     }
 
     fn close_object(&mut self, depth: usize, start: usize) {
@@ -187,16 +201,19 @@ impl Buffers {
         // Objects already in order (all those of one member) stay as written.
         let members = &mut self.members[depth];
         let out = &self.out;
-        let key = |m: &Member| &out[m.0.clone()];
+        let order = |a: &Member, b: &Member| {
+            a.0.cmp(&b.0)
+                .then_with(|| out[a.1.clone()].cmp(&out[b.1.clone()]))
+        };
         if !members
             .windows(2)
-            .all(|pair| key(&pair[0]) <= key(&pair[1]))
+            .all(|pair| order(&pair[0], &pair[1]).is_le())
         {
-            members.sort_by(|a, b| key(a).cmp(key(b)));
+            members.sort_by(order);
             self.tail.clear();
             self.tail.extend_from_slice(&self.out[start..]);
             self.out.truncate(start + 1);
-            for (i, (_, member)) in members.iter().enumerate() {
+            for (i, (_, _, member)) in members.iter().enumerate() {
                 if i > 0 {
                     self.out.push(b',');
                 }
