@@ -50,10 +50,10 @@ pub(crate) struct MemberStart {
 }
 
 impl ContentHasher {
-    /// The content hash of `raw` as lower-case hex.
-    pub(crate) fn hash(&mut self, raw: &RawValue) -> [u8; HASH_BYTES * 2] {
+    /// The content hash of the JSON text `raw` as lower-case hex.
+    pub(crate) fn hash(&mut self, raw: &str) -> [u8; HASH_BYTES * 2] {
         self.buffers.out.clear();
-        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let mut de = serde_json::Deserializer::from_str(raw);
         let canonical = Canon {
             buffers: &mut self.buffers,
             depth: 0,
@@ -64,7 +64,7 @@ impl ContentHasher {
         } else {
             let mut hasher = blake3::Hasher::new();
             hasher.update(b"\0minified\0");
-            hasher.update(json::minify(raw.get()).as_bytes());
+            hasher.update(json::minify(raw).as_bytes());
             hasher.finalize()
         };
         hex(&digest)
@@ -116,7 +116,7 @@ impl ContentHasher {
     }
 
     /// The hash of the walked record `raw`.
-    pub(crate) fn finish(&mut self, raw: &RawValue) -> [u8; HASH_BYTES * 2] {
+    pub(crate) fn finish(&mut self, raw: &str) -> [u8; HASH_BYTES * 2] {
         if self.walk_ok && self.buffers.deepest < WALK_DEPTH_LIMIT {
             hex(&blake3::hash(&self.buffers.out))
         } else {
@@ -333,8 +333,7 @@ mod tests {
     use super::*;
 
     fn hash(text: &str) -> String {
-        let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
-        String::from_utf8(ContentHasher::default().hash(&raw).to_vec()).unwrap()
+        String::from_utf8(ContentHasher::default().hash(text).to_vec()).unwrap()
     }
 
     #[test]

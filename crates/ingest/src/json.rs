@@ -75,10 +75,15 @@ pub(crate) fn shape(raw: &RawValue) -> Shape {
 
 /// The members of `raw` when it is an object.
 pub(crate) fn members(raw: &RawValue) -> Option<Members<'_>> {
-    if shape(raw) != Shape::Object {
+    members_of(raw.get())
+}
+
+/// The members of the JSON value `text` when it is an object.
+fn members_of(text: &str) -> Option<Members<'_>> {
+    if !text.starts_with('{') {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let mut de = serde_json::Deserializer::from_str(text);
     de.deserialize_map(MembersVisitor).ok()
 }
 
@@ -166,30 +171,79 @@ pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A record of `Records`, as [`for_each_record`] hands it over.
+#[derive(Debug)]
+pub(crate) struct Record<'a> {
+    /// The record's JSON text, from its first byte to its last.
+    pub text: &'a str,
+    /// Its members, when they were read in the same pass as the array.
+    pub members: Option<Members<'a>>,
+}
+
+impl<'a> Record<'a> {
+    /// The members of the record when it is an object.
+    pub(crate) fn into_members(self) -> Option<Members<'a>> {
+        self.members.or_else(|| members_of(self.text))
+    }
+}
+
 /// Walks `{"Records": [...]}` one record at a time, handing each to `on_record`
 /// as a borrowed slice. Records before a syntax error have been handed over by
 /// the time the error returns, so a truncated object keeps what it had.
+///
+/// Each record is split into its members as the array is read, so a record
+/// is scanned once rather than once to find its end and again to split it.
+/// An object this does not fit (a record that is not an object, a syntax
+/// error) is read again from the start the plain way, and the records
+/// already handed over are not handed over twice.
 pub(crate) fn for_each_record<'a>(
-    text: &'a [u8],
-    on_record: &mut dyn FnMut(usize, &'a RawValue),
+    text: &'a str,
+    on_record: &mut dyn FnMut(usize, Record<'a>),
 ) -> Result<usize, RecordsError> {
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let mut count = 0usize;
+    let mut handed = 0;
+    match walk_records(text, Mode::Split, on_record, &mut handed) {
+        Err(RecordsError::Json { .. }) => {
+            let mut count = 0;
+            walk_records(text, Mode::Raw { skip: handed }, on_record, &mut count)
+        }
+        done => done,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Records are read as objects and split into members in one pass.
+    Split,
+    /// Records are read as raw values; the first `skip` are not handed over.
+    Raw { skip: usize },
+}
+
+fn walk_records<'a>(
+    text: &'a str,
+    mode: Mode,
+    on_record: &mut dyn FnMut(usize, Record<'a>),
+    count: &mut usize,
+) -> Result<usize, RecordsError> {
+    let mut de = serde_json::Deserializer::from_str(text);
     let found = de
         .deserialize_any(TopVisitor {
-            on_record,
-            count: &mut count,
+            records: RecordsSeed {
+                text,
+                mode,
+                on_record,
+                count: &mut *count,
+            },
         })
         .map_err(|e| RecordsError::Json {
             error: e,
-            records: count,
+            records: *count,
         })?;
     de.end().map_err(|e| RecordsError::Json {
         error: e,
-        records: count,
+        records: *count,
     })?;
     match found {
-        Top::Records => Ok(count),
+        Top::Records => Ok(*count),
         Top::NoRecords => Err(RecordsError::NoRecords),
         Top::NotObject => Err(RecordsError::NotObject),
     }
@@ -213,8 +267,7 @@ enum Top {
 }
 
 struct TopVisitor<'f, 'a> {
-    on_record: &'f mut dyn FnMut(usize, &'a RawValue),
-    count: &'f mut usize,
+    records: RecordsSeed<'f, 'a>,
 }
 
 impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
@@ -223,13 +276,13 @@ impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
         f.write_str(r#"an object {"Records": [...]}"#)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut records = Some(self.records);
         let mut found = Top::NoRecords;
         while let Some(Str(key)) = map.next_key()? {
-            if key == "Records" && matches!(found, Top::NoRecords) {
-                map.next_value_seed(RecordsSeed {
-                    on_record: &mut *self.on_record,
-                    count: &mut *self.count,
-                })?;
+            if key == "Records"
+                && let Some(seed) = records.take()
+            {
+                map.next_value_seed(seed)?;
                 found = Top::Records;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -262,7 +315,9 @@ impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
 }
 
 struct RecordsSeed<'f, 'a> {
-    on_record: &'f mut dyn FnMut(usize, &'a RawValue),
+    text: &'a str,
+    mode: Mode,
+    on_record: &'f mut dyn FnMut(usize, Record<'a>),
     count: &'f mut usize,
 }
 
@@ -279,12 +334,81 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, 'de> {
         f.write_str("an array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            (self.on_record)(*self.count, raw);
-            *self.count += 1;
+        match self.mode {
+            Mode::Split => {
+                while let Some(members) = seq.next_element_seed(SplitSeed)? {
+                    let text = record_span(self.text, &members)
+                        .map(|span| &self.text[span])
+                        .ok_or_else(|| de::Error::custom("a record's span is not plain"))?;
+                    let record = Record {
+                        text,
+                        members: Some(members),
+                    };
+                    (self.on_record)(*self.count, record);
+                    *self.count += 1;
+                }
+            }
+            Mode::Raw { skip } => {
+                while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                    if *self.count >= skip {
+                        let record = Record {
+                            text: raw.get(),
+                            members: None,
+                        };
+                        (self.on_record)(*self.count, record);
+                    }
+                    *self.count += 1;
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// Reads one element of `Records` as an object's members; fails on any
+/// other value.
+struct SplitSeed;
+
+impl<'de> DeserializeSeed<'de> for SplitSeed {
+    type Value = Members<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
+        d.deserialize_map(MembersVisitor)
+    }
+}
+
+/// Where in `text` the object holding `members` starts and ends, found from
+/// the borrowed slices of its first key and last value: white space and a
+/// brace on either side. `None` when that is not what surrounds them (an
+/// empty object, a first key with escapes): the caller reads the object
+/// again the plain way.
+fn record_span(text: &str, members: &Members<'_>) -> Option<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let base = text.as_ptr() as usize;
+    let (Cow::Borrowed(first_key), _) = members.first()? else {
+        return None;
+    };
+    let key_start = (first_key.as_ptr() as usize).checked_sub(base)?;
+    let mut start = key_start.checked_sub(1)?;
+    if bytes.get(start) != Some(&b'"') {
+        return None;
+    }
+    while start > 0 && is_white(bytes[start - 1]) {
+        start -= 1;
+    }
+    start = start.checked_sub(1)?;
+    if bytes[start] != b'{' {
+        return None;
+    }
+    let last = members.last()?.1.get();
+    let mut end = (last.as_ptr() as usize).checked_sub(base)? + last.len();
+    while bytes.get(end).copied().is_some_and(is_white) {
+        end += 1;
+    }
+    (bytes.get(end) == Some(&b'}')).then_some(start..end + 1)
+}
+
+fn is_white(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 /// What is left of a record once the columns have taken their values: kept as
@@ -382,10 +506,9 @@ mod tests {
 
     #[test]
     fn records_before_a_cut_are_handed_over() {
-        let text = br#"{"Records":[{"a":1},{"b":2},{"c":"#;
+        let text = r#"{"Records":[{"a":1},{"b":2},{"c":"#;
         let mut seen = Vec::new();
-        let err =
-            for_each_record(text, &mut |i, r| seen.push((i, r.get().to_owned()))).unwrap_err();
+        let err = for_each_record(text, &mut |i, r| seen.push((i, r.text.to_owned()))).unwrap_err();
         assert_eq!(
             seen,
             [(0, r#"{"a":1}"#.to_owned()), (1, r#"{"b":2}"#.to_owned())]
@@ -395,19 +518,60 @@ mod tests {
 
     #[test]
     fn objects_without_records_are_told_apart() {
-        let mut none = |_, _: &RawValue| panic!("no records expected");
+        let mut none = |_, _: Record<'_>| panic!("no records expected");
         assert!(matches!(
-            for_each_record(br#"{"foo":[]}"#, &mut none),
+            for_each_record(r#"{"foo":[]}"#, &mut none),
             Err(RecordsError::NoRecords)
         ));
         assert!(matches!(
-            for_each_record(b"[1,2]", &mut none),
+            for_each_record("[1,2]", &mut none),
             Err(RecordsError::NotObject)
         ));
         assert!(matches!(
-            for_each_record(b"", &mut none),
+            for_each_record("", &mut none),
             Err(RecordsError::Json { .. })
         ));
+    }
+
+    #[test]
+    fn every_record_is_handed_over_once_whichever_way_it_is_read() {
+        // Split in one pass up to the string; the rest read the plain way.
+        let text = "{ \"Records\" : [ {\"a\": 1} ,\n{ \"b\" : {\"c\": [2]} }, \"x\", {}, {\"k\\u0065y\": 3}, { \"d\":4 } ], \"more\": 5 }";
+        let mut seen = Vec::new();
+        let count = for_each_record(text, &mut |i, r| {
+            let split = r.members.is_some();
+            let keys: Option<Vec<String>> = r
+                .into_members()
+                .map(|m| m.into_iter().map(|(k, _)| k.into_owned()).collect());
+            seen.push((i, split, keys));
+        })
+        .unwrap();
+        assert_eq!(count, 6);
+        let keys = |k: &[&str]| Some(k.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            seen,
+            [
+                (0, true, keys(&["a"])),
+                (1, true, keys(&["b"])),
+                (2, false, None),
+                (3, false, keys(&[])),
+                (4, false, keys(&["key"])),
+                (5, false, keys(&["d"])),
+            ]
+        );
+        let mut texts = Vec::new();
+        for_each_record(text, &mut |_, r| texts.push(r.text)).unwrap();
+        assert_eq!(
+            texts,
+            [
+                r#"{"a": 1}"#,
+                "{ \"b\" : {\"c\": [2]} }",
+                r#""x""#,
+                "{}",
+                r#"{"k\u0065y": 3}"#,
+                r#"{ "d":4 }"#
+            ]
+        );
     }
 
     #[test]

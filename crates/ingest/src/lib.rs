@@ -813,9 +813,9 @@ fn decode_text<'a>(
     let base = text.as_ptr() as usize;
     let (mut written, mut rejected) = (0u64, Vec::new());
     let mut consumed = 0usize;
-    let walked = json::for_each_record(text.as_bytes(), &mut |i, raw| {
-        let start = raw.get().as_ptr() as usize - base;
-        let end = start + raw.get().len();
+    let walked = json::for_each_record(text, &mut |i, record| {
+        let start = record.text.as_ptr() as usize - base;
+        let end = start + record.text.len();
         consumed = end;
         let first_bad = bad_bytes.partition_point(|&(at, _)| at < start);
         if let Some(&(at, offset)) = bad_bytes.get(first_bad)
@@ -824,11 +824,11 @@ fn decode_text<'a>(
             rejected.push(RejectedRecord {
                 index: i,
                 reason: RejectReason::InvalidUtf8(offset),
-                raw: raw.get().to_owned(),
+                raw: record.text.to_owned(),
             });
             return;
         }
-        match builder.decode_record(raw, i, location, context, scratch) {
+        match builder.decode_record(record, i, location, context, scratch) {
             Ok(()) => written += 1,
             Err(r) => rejected.push(r),
         }
