@@ -79,7 +79,7 @@ pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 /// Rows a worker gathers before handing a batch to the writer.
-const BATCH_ROWS: usize = 16 * 1024;
+const BATCH_ROWS: usize = 8 * 1024;
 
 /// Listed objects waiting to be fetched.
 const LISTED_QUEUE: usize = 1024;
