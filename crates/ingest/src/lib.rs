@@ -78,7 +78,8 @@ pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
 /// CloudTrail object is small, so memory stays low.
 pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
-/// Rows a worker gathers before handing a batch to the writer.
+/// Rows at most in a batch a worker hands to the writer (a batch also ends
+/// with its chunk of objects).
 const BATCH_ROWS: usize = 8 * 1024;
 
 /// Listed objects waiting to be fetched.
@@ -88,7 +89,7 @@ const LISTED_QUEUE: usize = 1024;
 /// worker to the writer, at a time. Tens of thousands of small objects
 /// handed over one by one cost a thread wake-up each, a visible share of a
 /// run's CPU; a chunk takes what is ready and does not wait to fill.
-const CHUNK_OBJECTS: usize = 32;
+const CHUNK_OBJECTS: usize = 64;
 
 /// What to ingest and where.
 #[derive(Debug, Clone)]
@@ -678,13 +679,16 @@ fn worker(
                 return;
             }
         }
+        // A batch ends with its chunk. The objects of a chunk follow each
+        // other in the listing, so one partition's rows from different
+        // batches mostly cover separate stretches of time, and the writer
+        // can write them one after the other rather than gather them.
+        if builder.len() > 0 && !send_batch(builder.finish()) {
+            return;
+        }
         if tx.send(Message::Done(outcomes)).is_err() {
             return;
         }
-    }
-    if builder.len() > 0 {
-        // The receiver only goes away when the run is already failing.
-        send_batch(builder.finish());
     }
 }
 

@@ -150,15 +150,23 @@ impl OpenFile {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
         let rows = std::mem::take(&mut self.pending_rows);
         self.pending_bytes = 0;
         let parquet_error = |source| Error::Parquet {
             path: self.temp.clone(),
             source,
         };
-        // Slices of consecutive deliveries are often already in order; then
-        // they are written as they are, without a copy.
+        // Slices of consecutive deliveries, each sorted, often cover separate
+        // stretches of time; in the order of their first rows they are then
+        // written as they are, without a copy.
+        let first_time = |batch: &RecordBatch| {
+            batch
+                .column(time_column)
+                .as_primitive::<TimestampNanosecondType>()
+                .value(0)
+        };
+        pending.sort_by_key(first_time);
         let in_order = pending.windows(2).all(|pair| {
             let last = pair[0]
                 .column(time_column)
@@ -199,19 +207,9 @@ impl OpenFile {
         }
         self.writer.flush().map_err(parquet_error)
     }
-}
 
-/// A file written to the end and made durable, not yet published.
-struct Sealed {
-    temp: PathBuf,
-    target: String,
-    rows: u64,
-    bytes: u64,
-}
-
-impl OpenFile {
     /// Writes what is buffered and finishes the file.
-    fn seal(mut self, time_column: usize) -> Result<Sealed> {
+    fn finish(mut self, time_column: usize) -> Result<Sealed> {
         self.flush(time_column)?;
         let bytes = seal(self.writer, &self.temp)?;
         Ok(Sealed {
@@ -221,6 +219,14 @@ impl OpenFile {
             bytes,
         })
     }
+}
+
+/// A file written to the end and made durable, not yet published.
+struct Sealed {
+    temp: PathBuf,
+    target: String,
+    rows: u64,
+    bytes: u64,
 }
 
 /// `f` of each item, in order, computed on as many threads as there are cores.
@@ -637,7 +643,7 @@ impl PartitionedWriter {
 
     fn close(&mut self, key: &PartitionKey, file: OpenFile) -> Result<()> {
         self.pending_bytes -= file.pending_bytes;
-        let sealed = file.seal(self.positions.time)?;
+        let sealed = file.finish(self.positions.time)?;
         self.publish(key, sealed)
     }
 
@@ -674,7 +680,7 @@ impl PartitionedWriter {
         // The decode workers are done by now, and the last sort buffers are
         // a serial tail of the run: they are encoded on every core.
         let sealed = on_every_core(open, |(key, file)| {
-            file.seal(time).map(|sealed| (key, sealed))
+            file.finish(time).map(|sealed| (key, sealed))
         });
         for result in sealed {
             let (key, sealed) = result?;
