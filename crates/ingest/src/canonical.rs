@@ -82,9 +82,10 @@ impl ContentHasher {
         self.buffers.open_object(depth)
     }
 
-    /// Starts a member of the object open at `depth`.
-    pub(crate) fn key(&mut self, depth: usize, key: &Cow<'_, str>) -> MemberStart {
-        self.buffers.key(depth, key)
+    /// Starts a member of the object open at `depth`. `plain`: the key had
+    /// no escapes in the input (the parser borrowed it).
+    pub(crate) fn key(&mut self, depth: usize, key: &str, plain: bool) -> MemberStart {
+        self.buffers.key(depth, key, plain)
     }
 
     /// Writes a member's value that the walk does not go into.
@@ -176,14 +177,15 @@ impl Buffers {
         start
     }
 
-    fn key(&mut self, depth: usize, key: &Cow<'_, str>) -> MemberStart {
+    fn key(&mut self, depth: usize, key: &str, plain: bool) -> MemberStart {
         if !self.members[depth].is_empty() {
             self.out.push(b',');
         }
         let start = self.out.len();
-        match key {
-            Cow::Borrowed(key) => write_borrowed_str(&mut self.out, key),
-            Cow::Owned(key) => write_str(&mut self.out, key),
+        if plain {
+            write_borrowed_str(&mut self.out, key);
+        } else {
+            write_str(&mut self.out, key);
         }
         let key = start + 1..self.out.len() - 1;
         self.out.push(b':');
@@ -319,7 +321,9 @@ impl<'de> Visitor<'de> for Canon<'_> {
         let depth = self.depth;
         let start = self.buffers.open_object(depth);
         while let Some(json::Str(key)) = map.next_key()? {
-            let member = self.buffers.key(depth, &key);
+            let member = self
+                .buffers
+                .key(depth, &key, matches!(key, Cow::Borrowed(_)));
             map.next_value_seed(self.nested())?;
             self.buffers.end_member(depth, member);
         }

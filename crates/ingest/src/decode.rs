@@ -459,7 +459,9 @@ fn walk<'a>(
     let depth = path.len();
     let object = scratch.hasher.open_object(depth);
     for (key, value) in members {
-        let member = scratch.hasher.key(depth, &key);
+        let member = scratch
+            .hasher
+            .key(depth, &key, matches!(key, Cow::Borrowed(_)));
         let mut walked_into = false;
         match tree.0.get(key.as_ref()) {
             Some(Slot::Column(i)) => {
