@@ -117,16 +117,23 @@ pub(crate) fn read_known(
 }
 
 /// The manifest rows as a Parquet file.
+/// Manifest entries converted to Arrow at a time.
+const MANIFEST_BATCH_ROWS: usize = 8192;
+
 pub(crate) fn to_parquet(entries: &[ManifestEntry]) -> Result<Vec<u8>> {
     let schema = ctlake_schema::objects_schema();
     let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
         .build_decoder()
         .map_err(Error::Arrow)?;
-    decoder.serialize(entries).map_err(Error::Arrow)?;
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, schema, None).map_err(manifest_error)?;
-    if let Some(batch) = decoder.flush().map_err(Error::Arrow)? {
-        writer.write(&batch).map_err(manifest_error)?;
+    // A run can read millions of objects: converted all at once, the
+    // manifest would be held twice at the end of the run.
+    for chunk in entries.chunks(MANIFEST_BATCH_ROWS) {
+        decoder.serialize(chunk).map_err(Error::Arrow)?;
+        if let Some(batch) = decoder.flush().map_err(Error::Arrow)? {
+            writer.write(&batch).map_err(manifest_error)?;
+        }
     }
     writer.close().map_err(manifest_error)?;
     Ok(out)
