@@ -148,6 +148,9 @@ fn manifest_error(source: parquet::errors::ParquetError) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{DataType, UInt64Type};
+
     use super::*;
 
     #[test]
@@ -168,12 +171,29 @@ mod tests {
             error: None,
             fetched: true,
         };
-        let bytes = to_parquet(&[entry.clone(), entry]).unwrap();
+        // More entries than one conversion batch: all kept, in order.
+        let entries: Vec<ManifestEntry> = (0..MANIFEST_BATCH_ROWS * 2 + 3)
+            .map(|i| ManifestEntry {
+                size: i as u64,
+                ..entry.clone()
+            })
+            .collect();
+        let bytes = to_parquet(&entries).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
             .unwrap()
             .build()
             .unwrap();
-        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
-        assert_eq!(rows, 2);
+        let sizes: Vec<u64> = reader
+            .flat_map(|b| {
+                let b = b.unwrap();
+                let sizes = b.column_by_name("size").unwrap();
+                arrow::compute::cast(sizes, &DataType::UInt64)
+                    .unwrap()
+                    .as_primitive::<UInt64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(sizes, (0..entries.len() as u64).collect::<Vec<_>>());
     }
 }
