@@ -118,11 +118,7 @@ pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
     // Text without any white space byte is compact. The check runs a block
     // at a time without branches, at memory speed; the exact scan below is
     // only for text with some.
-    let white = |chunk: &[u8]| {
-        chunk.iter().fold(false, |any, b| {
-            any | matches!(b, b' ' | b'\n' | b'\r' | b'\t')
-        })
-    };
+    let white = |chunk: &[u8]| chunk.iter().fold(false, |any, b| any | is_white(*b));
     if !bytes.chunks(64).any(white) {
         return Cow::Borrowed(raw);
     }
@@ -140,7 +136,7 @@ pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
             }
         } else if b == b'"' {
             in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+        } else if is_white(b) {
             first_ws = Some(i);
             break;
         }
@@ -163,7 +159,7 @@ pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
             }
         } else if c == '"' {
             in_string = true;
-        } else if matches!(c, ' ' | '\n' | '\r' | '\t') {
+        } else if u8::try_from(c).is_ok_and(is_white) {
             continue;
         }
         out.push(c);

@@ -629,7 +629,7 @@ fn decode_and_write(
         result
     });
     write_result?;
-    let outcome = writer.finish()?;
+    let outcome = writer.finish(jobs)?;
     // Copies are found by the writer, after their objects were accounted.
     for entry in &mut manifest {
         if let Some(&copies) = outcome.duplicates.get(&entry.location) {

@@ -229,11 +229,13 @@ struct Sealed {
     bytes: u64,
 }
 
-/// `f` of each item, in order, computed on as many threads as there are cores.
-fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
+/// `f` of each item, in order, computed on up to `threads` threads.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
     let count = items.len();
     let queue = std::sync::Mutex::new(items.into_iter().enumerate());
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
@@ -671,15 +673,16 @@ impl PartitionedWriter {
         Ok(())
     }
 
-    /// Closes every open file and returns all files this writer published.
-    pub(crate) fn finish(mut self) -> Result<WriterOutcome> {
+    /// Closes every open file, encoding the last buffers on up to `threads`
+    /// threads, and returns all files this writer published.
+    pub(crate) fn finish(mut self, threads: usize) -> Result<WriterOutcome> {
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
         self.pending_bytes = 0;
         let time = self.positions.time;
         // The decode workers are done by now, and the last sort buffers are
-        // a serial tail of the run: they are encoded on every core.
-        let sealed = on_every_core(open, |(key, file)| {
+        // a serial tail of the run: they are encoded on the workers' cores.
+        let sealed = in_parallel(open, threads, |(key, file)| {
             file.finish(time).map(|sealed| (key, sealed))
         });
         for result in sealed {
