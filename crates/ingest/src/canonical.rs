@@ -91,8 +91,7 @@ impl ContentHasher {
     /// Writes a member's value that the walk does not go into.
     pub(crate) fn value(&mut self, depth: usize, raw: &RawValue) {
         let text = raw.get();
-        let plain_string = text.starts_with('"') && !text.as_bytes().contains(&b'\\');
-        if plain_string || matches!(text, "true" | "false" | "null") {
+        if json::plain_string(raw).is_some() || matches!(text, "true" | "false" | "null") {
             // Already canonical: see `write_borrowed_str`.
             self.buffers.out.extend_from_slice(text.as_bytes());
             return;

@@ -100,15 +100,20 @@ pub(crate) fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
     if shape(raw) != Shape::String {
         return None;
     }
-    let text = raw.get();
-    // A raw value is valid JSON, so a string without a backslash is its own
-    // text between the quotes: most are, and need no parser.
-    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-        && !inner.as_bytes().contains(&b'\\')
-    {
+    if let Some(inner) = plain_string(raw) {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<Str>(text).ok().map(|s| s.0)
+    serde_json::from_str::<Str>(raw.get()).ok().map(|s| s.0)
+}
+
+/// The text between the quotes when `raw` is a string without escapes. A
+/// raw value is valid JSON, so such a string is its own decoded text, and
+/// already in canonical form: most are, and need no parser.
+pub(crate) fn plain_string(raw: &RawValue) -> Option<&str> {
+    raw.get()
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|inner| !inner.as_bytes().contains(&b'\\'))
 }
 
 /// `raw` without white space outside strings. Borrows when there is none,
