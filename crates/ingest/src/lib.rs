@@ -67,7 +67,7 @@ pub use writer::{Conflict, WrittenFile, writer_properties};
 
 use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, TABLE_NAME};
 use decode::{EventBuilder, Scratch};
-use manifest::KnownObject;
+use manifest::{KnownObjects, ManifestWriter};
 use side_tables::{Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
 
 /// Default cap on one object's decompressed size. CloudTrail objects are a
@@ -304,18 +304,15 @@ async fn remove_interrupted(
 }
 
 /// Every object committed runs read, by location.
-async fn known_objects(
-    lake: &Lake,
-    committed: &HashSet<String>,
-) -> Result<HashMap<String, KnownObject>> {
-    let mut known = HashMap::new();
+async fn known_objects(lake: &Lake, committed: &HashSet<String>) -> Result<KnownObjects> {
+    let mut known = KnownObjects::default();
     for path in lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await? {
         let run = path
             .rsplit('/')
             .next()
             .and_then(|n| n.strip_suffix(".parquet"));
         if run.is_some_and(|run| committed.contains(run)) {
-            manifest::read_known(lake.read(&path).await?, &mut known)?;
+            known.read(lake.read(&path).await?)?;
         }
     }
     Ok(known)
@@ -387,6 +384,7 @@ async fn run(
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
     let unreadable = counts.unreadable.clone();
+    // The manifest is committed after the data it describes, the run report last.
     let rejected_file = tokio::task::spawn_blocking(move || {
         for failure in &unreadable {
             rejected.push(&Rejected {
@@ -397,22 +395,17 @@ async fn run(
                 raw: None,
             })?;
         }
-        rejected.finish()
+        let rejected_file = rejected.finish()?;
+        manifest.finish()?;
+        Ok::<_, Error>(rejected_file)
     })
     .await
-    .expect("rejected writer does not panic")?;
+    .expect("side file writers do not panic")?;
     report.failures.extend(counts.unreadable);
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     report.side_files.extend(rejected_file);
     report.elapsed = started.elapsed();
     report.peak_memory_bytes = report::peak_memory();
-    // The manifest is committed after the data it describes, the run report last.
-    let manifest_bytes = manifest::to_parquet(&manifest)?;
-    lake.put(
-        &format!("{META_DIR}/{OBJECTS_DIR}/{}.parquet", report.run_id),
-        manifest_bytes,
-    )
-    .await?;
     let text = serde_json::to_string_pretty(&report).expect("reports serialise");
     lake.put(
         &format!("{META_DIR}/{RUNS_DIR}/{}{REPORT_SUFFIX}", report.run_id),
@@ -451,7 +444,7 @@ fn refuse_lake_inside_input(lake: &Lake, inputs: &[Location]) -> Result<()> {
 async fn list_all(
     archives: Vec<Arc<dyn Archive>>,
     selection: Selection,
-    known: Arc<HashMap<String, KnownObject>>,
+    known: Arc<KnownObjects>,
     tx: async_mpsc::Sender<SourceObject>,
     progress: Arc<dyn Progress>,
 ) -> Result<ListCounts> {
@@ -488,10 +481,7 @@ async fn list_all(
                     continue;
                 }
                 let location = archive.location(&listed.key);
-                if known
-                    .get(&location)
-                    .is_some_and(|k| k.settled && k.matches(&listed))
-                {
+                if known.unchanged(&location, &listed) {
                     counts.unchanged += 1;
                     continue;
                 }
@@ -576,9 +566,10 @@ fn decode_and_write(
     limit: u64,
     stage: &Stage<'_>,
     progress: &dyn Progress,
-) -> Result<(IngestReport, Vec<ManifestEntry>, RejectedWriter)> {
+) -> Result<(IngestReport, ManifestWriter, RejectedWriter)> {
     let mut report = IngestReport::default();
-    let mut manifest = Vec::new();
+    let mut manifest =
+        ManifestWriter::new(Arc::clone(stage.lake), stage.runtime.clone(), stage.run_id)?;
     let mut writer = writer::PartitionedWriter::new(
         Arc::clone(stage.lake),
         stage.runtime.clone(),
@@ -614,12 +605,18 @@ fn decode_and_write(
             }
             result = match message {
                 Message::Batch(batch) => writer.write(batch),
+                // A worker sends the batches holding a chunk's rows before
+                // the chunk's outcomes, so its copies are all counted.
                 Message::Done(outcomes) => outcomes.into_iter().try_for_each(|outcome| {
                     if outcome.object.kind.has_events() {
                         progress.object_done(outcome.object.listed.size, outcome.written);
                     }
-                    account(&mut report, stage.run_id, outcome, &mut rejected)
-                        .map(|entry| manifest.push(entry))
+                    let mut entry = account(&mut report, stage.run_id, outcome, &mut rejected)?;
+                    entry.duplicates = writer.take_duplicates(&entry.location);
+                    entry.written -= entry.duplicates;
+                    report.duplicates += entry.duplicates;
+                    report.events_written -= entry.duplicates;
+                    manifest.push(&entry)
                 }),
             };
             if result.is_err() {
@@ -630,22 +627,12 @@ fn decode_and_write(
     });
     write_result?;
     let outcome = writer.finish(jobs)?;
-    // Copies are found by the writer, after their objects were accounted.
-    for entry in &mut manifest {
-        if let Some(&copies) = outcome.duplicates.get(&entry.location) {
-            entry.duplicates = copies;
-            entry.written -= copies;
-        }
-    }
-    report.duplicates = outcome.duplicates.values().sum();
-    report.events_written -= report.duplicates;
     report.conflicts = outcome.conflicts;
-    // Objects finish in any order; the report and manifest do not.
+    // Objects finish in any order; the report does not.
     report.failures.sort_by(|a, b| a.location.cmp(&b.location));
     report
         .rejections
         .sort_by(|a, b| (&a.location, a.index).cmp(&(&b.location, b.index)));
-    manifest.sort_by(|a, b| a.location.cmp(&b.location));
     report.files = outcome.files;
     report.side_files.extend(outcome.duplicates_file);
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();

@@ -3,10 +3,16 @@
 //! files, as `_ctlake/objects/<run>.parquet`, so that a manifest row always
 //! describes data that is already published.
 
-use parquet::arrow::ArrowWriter;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ctlake_schema::META_DIR;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
+use crate::lake::Lake;
+use crate::side_tables::RunFile;
+use crate::writer::WrittenFile;
 use crate::{Error, Result};
 
 pub use ctlake_schema::OBJECTS_DIR;
@@ -49,94 +55,142 @@ pub struct ManifestEntry {
     pub fetched: bool,
 }
 
-/// What a committed run learned about one object: enough to tell whether
-/// the object has changed since.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KnownObject {
-    pub(crate) size: u64,
-    pub(crate) etag: Option<String>,
-    pub(crate) modified_nanos: Option<i64>,
-    /// Whether its bytes were read; one that could not be fetched is read
-    /// again next time, whatever it looks like.
-    pub(crate) settled: bool,
+/// The objects committed runs read, by location: what the next run needs to
+/// tell which objects changed since. A lake can know millions of objects, so
+/// locations and entity tags are kept as 128-bit BLAKE3 digests, not as text.
+#[derive(Debug, Default)]
+pub(crate) struct KnownObjects(HashMap<Digest, KnownObject>);
+
+type Digest = [u8; 16];
+
+fn digest(text: &str) -> Digest {
+    let hash = blake3::hash(text.as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&hash.as_bytes()[..16]);
+    out
 }
 
-impl KnownObject {
-    /// Whether `listed` is the same object as this one, unchanged.
-    pub(crate) fn matches(&self, listed: &crate::Listed) -> bool {
-        if self.size != listed.size {
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KnownObject {
+    size: u64,
+    etag: Option<Digest>,
+    modified_nanos: Option<i64>,
+    /// Whether its bytes were read; one that could not be fetched is read
+    /// again next time, whatever it looks like.
+    settled: bool,
+}
+
+impl KnownObjects {
+    /// Whether the object at `location` was read by a committed run and has
+    /// not changed since.
+    pub(crate) fn unchanged(&self, location: &str, listed: &crate::Listed) -> bool {
+        let Some(known) = self.0.get(&digest(location)) else {
+            return false;
+        };
+        if !known.settled || known.size != listed.size {
             return false;
         }
-        match (&self.etag, &listed.etag) {
-            (Some(known), Some(now)) => known == now,
+        match (&known.etag, &listed.etag) {
+            (Some(known), Some(now)) => *known == digest(now),
             _ => {
-                self.modified_nanos.is_some()
-                    && self.modified_nanos == listed.modified.and_then(|t| t.timestamp_nanos_opt())
+                known.modified_nanos.is_some()
+                    && known.modified_nanos == listed.modified.and_then(|t| t.timestamp_nanos_opt())
             }
         }
     }
-}
 
-/// The objects a manifest file lists, by location.
-pub(crate) fn read_known(
-    bytes: Vec<u8>,
-    into: &mut std::collections::HashMap<String, KnownObject>,
-) -> Result<()> {
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(manifest_error)?;
-    let reader = builder.build().map_err(manifest_error)?;
-    for batch in reader {
-        let batch = batch.map_err(Error::Arrow)?;
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
-        };
-        let location = column("location")?.as_string::<i32>().clone();
-        let size = column("size")?.as_primitive::<UInt64Type>().clone();
-        let etag = column("etag")?.as_string::<i32>().clone();
-        let modified = column("last_modified")?
-            .as_primitive::<TimestampNanosecondType>()
-            .clone();
-        let fetched = column("fetched")?.as_boolean().clone();
-        for row in 0..batch.num_rows() {
-            into.insert(
-                location.value(row).to_owned(),
-                KnownObject {
-                    size: size.value(row),
-                    etag: etag.is_valid(row).then(|| etag.value(row).to_owned()),
-                    modified_nanos: modified.is_valid(row).then(|| modified.value(row)),
-                    settled: fetched.value(row),
-                },
-            );
+    /// Adds the objects a manifest file lists; a later file's entry for a
+    /// location replaces an earlier one.
+    pub(crate) fn read(&mut self, bytes: Vec<u8>) -> Result<()> {
+        use arrow::array::{Array, AsArray};
+        use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .map_err(manifest_error)?;
+        // Grown one doubling at a time, the table would briefly be held twice.
+        let rows = builder.metadata().file_metadata().num_rows();
+        self.0.reserve(usize::try_from(rows).unwrap_or_default());
+        let reader = builder.build().map_err(manifest_error)?;
+        for batch in reader {
+            let batch = batch.map_err(Error::Arrow)?;
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
+            };
+            let location = column("location")?.as_string::<i32>().clone();
+            let size = column("size")?.as_primitive::<UInt64Type>().clone();
+            let etag = column("etag")?.as_string::<i32>().clone();
+            let modified = column("last_modified")?
+                .as_primitive::<TimestampNanosecondType>()
+                .clone();
+            let fetched = column("fetched")?.as_boolean().clone();
+            for row in 0..batch.num_rows() {
+                self.0.insert(
+                    digest(location.value(row)),
+                    KnownObject {
+                        size: size.value(row),
+                        etag: etag.is_valid(row).then(|| digest(etag.value(row))),
+                        modified_nanos: modified.is_valid(row).then(|| modified.value(row)),
+                        settled: fetched.value(row),
+                    },
+                );
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
-/// The manifest rows as a Parquet file.
 /// Manifest entries converted to Arrow at a time.
 const MANIFEST_BATCH_ROWS: usize = 8192;
 
-pub(crate) fn to_parquet(entries: &[ManifestEntry]) -> Result<Vec<u8>> {
-    let schema = ctlake_schema::objects_schema();
-    let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
-        .build_decoder()
-        .map_err(Error::Arrow)?;
-    let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema, None).map_err(manifest_error)?;
-    // A run can read millions of objects: converted all at once, the
-    // manifest would be held twice at the end of the run.
-    for chunk in entries.chunks(MANIFEST_BATCH_ROWS) {
-        decoder.serialize(chunk).map_err(Error::Arrow)?;
-        if let Some(batch) = decoder.flush().map_err(Error::Arrow)? {
-            writer.write(&batch).map_err(manifest_error)?;
+/// Writes a run's manifest as its objects are accounted for. A run can read
+/// millions of objects: the entries are staged in a file as they come, not
+/// held until the end of the run, and published after the run's data.
+pub(crate) struct ManifestWriter {
+    file: RunFile,
+    decoder: arrow::json::reader::Decoder,
+}
+
+impl ManifestWriter {
+    pub(crate) fn new(
+        lake: Arc<Lake>,
+        runtime: tokio::runtime::Handle,
+        run_id: &str,
+    ) -> Result<Self> {
+        let schema = ctlake_schema::objects_schema();
+        let decoder = arrow::json::ReaderBuilder::new(Arc::clone(&schema))
+            .with_batch_size(MANIFEST_BATCH_ROWS)
+            .build_decoder()
+            .map_err(Error::Arrow)?;
+        let table = format!("{META_DIR}/{OBJECTS_DIR}");
+        Ok(Self {
+            file: RunFile::new(lake, runtime, schema, &table, run_id),
+            decoder,
+        })
+    }
+
+    pub(crate) fn push(&mut self, entry: &ManifestEntry) -> Result<()> {
+        self.decoder
+            .serialize(std::slice::from_ref(entry))
+            .map_err(Error::Arrow)?;
+        if self.decoder.len() >= MANIFEST_BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        match self.decoder.flush().map_err(Error::Arrow)? {
+            Some(batch) => self.file.write(&batch),
+            None => Ok(()),
         }
     }
-    writer.close().map_err(manifest_error)?;
-    Ok(out)
+
+    /// Publishes the manifest, if the run read any object.
+    pub(crate) fn finish(mut self) -> Result<Option<WrittenFile>> {
+        self.flush()?;
+        self.file.finish()
+    }
 }
 
 fn manifest_error(source: parquet::errors::ParquetError) -> Error {
@@ -154,7 +208,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trips() {
+    fn streams_entries_into_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Arc::new(Lake::local(dir.path()).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let entry = ManifestEntry {
             run: "r".into(),
             location: "s3://b/k.json.gz".into(),
@@ -171,14 +230,22 @@ mod tests {
             error: None,
             fetched: true,
         };
+        let mut writer =
+            ManifestWriter::new(Arc::clone(&lake), runtime.handle().clone(), "r").unwrap();
         // More entries than one conversion batch: all kept, in order.
-        let entries: Vec<ManifestEntry> = (0..MANIFEST_BATCH_ROWS * 2 + 3)
-            .map(|i| ManifestEntry {
-                size: i as u64,
-                ..entry.clone()
-            })
-            .collect();
-        let bytes = to_parquet(&entries).unwrap();
+        let count = MANIFEST_BATCH_ROWS * 2 + 3;
+        for i in 0..count {
+            writer
+                .push(&ManifestEntry {
+                    size: i as u64,
+                    ..entry.clone()
+                })
+                .unwrap();
+        }
+        let written = writer.finish().unwrap().unwrap();
+        assert_eq!(written.path, format!("{META_DIR}/{OBJECTS_DIR}/r.parquet"));
+        assert_eq!(written.rows, count as u64);
+        let bytes = std::fs::read(dir.path().join(&written.path)).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
             .unwrap()
             .build()
@@ -194,6 +261,23 @@ mod tests {
                     .to_vec()
             })
             .collect();
-        assert_eq!(sizes, (0..entries.len() as u64).collect::<Vec<_>>());
+        assert_eq!(sizes, (0..count as u64).collect::<Vec<_>>());
+
+        let mut known = KnownObjects::default();
+        known
+            .read(std::fs::read(dir.path().join(&written.path)).unwrap())
+            .unwrap();
+        let listed = |size, etag: &str| crate::Listed {
+            key: "k.json.gz".into(),
+            size,
+            etag: Some(etag.into()),
+            modified: None,
+        };
+        // The last entry for a location is the one kept.
+        let last = count as u64 - 1;
+        assert!(known.unchanged("s3://b/k.json.gz", &listed(last, "\"abc\"")));
+        assert!(!known.unchanged("s3://b/k.json.gz", &listed(last - 1, "\"abc\"")));
+        assert!(!known.unchanged("s3://b/k.json.gz", &listed(last, "\"abd\"")));
+        assert!(!known.unchanged("s3://b/other.json.gz", &listed(last, "\"abc\"")));
     }
 }

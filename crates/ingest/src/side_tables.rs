@@ -1,5 +1,6 @@
-//! The per-run files of the `duplicates` and `rejected` tables: staged while
-//! the run goes, published with its events, before its manifest.
+//! The per-run files of the `duplicates` and `rejected` tables and of the
+//! manifest: staged while the run goes, published with its events, the
+//! manifest last.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -15,6 +16,9 @@ use parquet::file::properties::WriterProperties;
 use crate::lake::Lake;
 use crate::writer::WrittenFile;
 use crate::{Error, Result};
+
+/// Encoded bytes from which a side file's row group is flushed.
+const ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 
 /// One run's file of a side table, created on its first row.
 pub(crate) struct RunFile {
@@ -65,10 +69,17 @@ impl RunFile {
             self.open = Some((writer, temp));
         }
         let (writer, temp) = self.open.as_mut().expect("opened above");
-        writer.write(batch).map_err(|source| Error::Parquet {
+        let parquet_error = |source| Error::Parquet {
             path: temp.clone(),
             source,
-        })?;
+        };
+        writer.write(batch).map_err(parquet_error)?;
+        // A row group is held in memory until it is flushed, and a run's
+        // side file can grow without bound: millions of manifest rows, or
+        // rejected rows that keep up to a megabyte of text each.
+        if writer.in_progress_size() >= ROW_GROUP_BYTES {
+            writer.flush().map_err(parquet_error)?;
+        }
         self.rows += batch.num_rows() as u64;
         Ok(())
     }

@@ -280,8 +280,6 @@ pub struct Conflict {
 pub(crate) struct WriterOutcome {
     pub files: Vec<WrittenFile>,
     pub duplicates_file: Option<WrittenFile>,
-    /// Copies not stored again, by the object they were read from.
-    pub duplicates: HashMap<String, u64>,
     pub conflicts: Vec<Conflict>,
 }
 
@@ -673,6 +671,13 @@ impl PartitionedWriter {
         Ok(())
     }
 
+    /// How many of the records read from `location` were copies of events
+    /// already stored, and not stored again. Final once the batches holding
+    /// the object's rows are written; the count is forgotten here.
+    pub(crate) fn take_duplicates(&mut self, location: &str) -> u64 {
+        self.duplicates.remove(location).unwrap_or(0)
+    }
+
     /// Closes every open file, encoding the last buffers on up to `threads`
     /// threads, and returns all files this writer published.
     pub(crate) fn finish(mut self, threads: usize) -> Result<WriterOutcome> {
@@ -696,7 +701,6 @@ impl PartitionedWriter {
         Ok(WriterOutcome {
             files: self.written,
             duplicates_file: self.duplicates_file.finish()?,
-            duplicates: self.duplicates,
             conflicts,
         })
     }
