@@ -7,6 +7,11 @@ alternation, and prints each one's time and peak RSS (the child's own
 rusage) with the ratio of the two peaks. Memory bounded by the pipeline's
 design, not by the archive, gives a ratio near 1.
 
+With --many, it also ingests an archive of many small objects (a delivery a
+minute, a few events each) and then ingests it again into the same lake,
+where every object is known and unchanged: what a run keeps per object (its
+manifest, the index of objects already read) shows there, not in the events.
+
 Usage (see README.md, Performance): benches/run-memory-scaling, or
     python benches/memory_scaling.py --small DIR --large DIR --work DIR --bin TARGET/release
 """
@@ -26,6 +31,7 @@ def main():
     ap.add_argument("--large", required=True, help="archive of twice the size, same density")
     ap.add_argument("--work", required=True, help="scratch folder for the lakes")
     ap.add_argument("--bin", required=True, help="folder with release ctlake")
+    ap.add_argument("--many", help="archive of many small objects (optional)")
     ap.add_argument("--runs", type=int, default=3, help="alternating runs per archive")
     ap.add_argument("--json", help="write the results here as JSON")
     args = ap.parse_args()
@@ -58,9 +64,32 @@ def main():
     print(f"archive {size:.2f}x the size: peak RSS {results['small']['peak_rss'] >> 20} MiB -> "
           f"{results['large']['peak_rss'] >> 20} MiB ({(ratio - 1) * 100:+.1f}%), "
           f"time {results['small']['seconds']:.1f} s -> {results['large']['seconds']:.1f} s")
+    if args.many:
+        results["many"] = many_objects(args, ctlake)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
+
+
+def many_objects(args, ctlake):
+    objects = sum(1 for _, _, names in os.walk(args.many) for n in names if n.endswith(".json.gz"))
+    lake = os.path.join(args.work, "lake-many")
+    first, again = [], []
+    for i in range(args.runs):
+        shutil.rmtree(lake, ignore_errors=True)
+        for runs, what in ((first, "first run"), (again, "unchanged re-run")):
+            seconds, rss, _ = timed([ctlake, "ingest", args.many, "--lake", lake, "--quiet"])
+            runs.append({"seconds": seconds, "peak_rss": rss})
+            print(f"run {i + 1} many, {what}: {seconds:.1f} s, {rss >> 20} MiB peak RSS")
+    result = {"archive": args.many, "objects": objects}
+    for name, runs in (("first", first), ("again", again)):
+        result[name] = {
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_rss": max(r["peak_rss"] for r in runs),
+        }
+    print(f"{objects} objects: peak RSS {result['first']['peak_rss'] >> 20} MiB on the first run, "
+          f"{result['again']['peak_rss'] >> 20} MiB on the re-run")
+    return result
 
 
 if __name__ == "__main__":
