@@ -590,3 +590,54 @@ fn a_gzip_bomb_is_capped_and_memory_stays_bounded() {
     eprintln!("peak memory {} MiB, bound {} MiB", peak >> 20, bound >> 20);
     assert!(peak < bound, "peak {peak} over the bound {bound}");
 }
+
+/// Copies are counted against the object they were read from, in the
+/// manifest written while the run goes: objects are handed to the workers
+/// in chunks, and here each copy is in another chunk than its original.
+#[test]
+fn each_object_in_the_manifest_counts_its_own_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let (originals, per_object) = (150, 3);
+    for i in 0..originals {
+        let items: Vec<String> = (0..per_object)
+            .map(|j| rec(&format!("copied-{i:03}-{j}"), ""))
+            .collect();
+        let text = records(&items);
+        put(&archive, &format!("a-{i:03}.json.gz"), &text);
+        // Sorted after every original: listed at least 64 objects later.
+        put(&archive, &format!("z-{i:03}.json.gz"), &text);
+    }
+    let (lake, report) = common::ingest(&[archive], dir.path());
+    assert_eq!(report.records_read, 2 * originals * per_object);
+    assert_eq!(report.events_written, originals * per_object);
+    assert_eq!(report.duplicates, originals * per_object);
+
+    let rows = rows_as_json(&query(
+        &lake,
+        "SELECT location, records, written, duplicates FROM objects ORDER BY location",
+    ));
+    assert_eq!(rows.len() as u64, 2 * originals);
+    let count = |row: &Map<String, Value>, key: &str| row[key].as_u64().unwrap();
+    let name = |row: &Map<String, Value>| {
+        let location = row["location"].as_str().unwrap();
+        location.rsplit('/').next().unwrap().to_owned()
+    };
+    let (first, second) = rows.split_at(originals as usize);
+    for (a, z) in first.iter().zip(second) {
+        assert_eq!(name(a)[2..], name(z)[2..]);
+        for row in [a, z] {
+            assert_eq!(count(row, "records"), per_object);
+            // An object's records are read and written together: all of
+            // them are stored, or all are copies.
+            assert!(
+                matches!(
+                    (count(row, "written"), count(row, "duplicates")),
+                    (3, 0) | (0, 3)
+                ),
+                "{row:?}"
+            );
+        }
+        assert_eq!(count(a, "written") + count(z, "written"), per_object);
+    }
+}
