@@ -558,8 +558,9 @@ struct Stage<'a> {
 }
 
 /// Runs the workers and the writer on this (blocking) thread and accounts
-/// for every object. Returns the report, the manifest, and the `rejected`
-/// writer for the caller to add the objects the listing could not read.
+/// for every object. Returns the report, the manifest writer, and the
+/// `rejected` writer for the caller to add the objects the listing could not
+/// read; the caller publishes both after the data.
 fn decode_and_write(
     rx: async_mpsc::Receiver<Vec<FetchResult>>,
     jobs: usize,

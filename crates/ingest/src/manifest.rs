@@ -1,7 +1,8 @@
 //! The manifest: one row per source object a run read, with what the store
-//! said about it and what became of its records. Written after the run's data
-//! files, as `_ctlake/objects/<run>.parquet`, so that a manifest row always
-//! describes data that is already published.
+//! said about it and what became of its records. Staged as objects finish
+//! and published after the run's data files, as
+//! `_ctlake/objects/<run>.parquet`, so that a manifest row always describes
+//! data that is already published.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +71,7 @@ fn digest(text: &str) -> Digest {
     out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct KnownObject {
     size: u64,
     etag: Option<Digest>,
