@@ -2,9 +2,10 @@
 //!
 //! [`open_lake`] registers the lake's events as table `cloudtrail`: a
 //! listing table over Hive-partitioned Parquet, read with the schema fixed in
-//! `ctlake-schema` (never inferred), its strings as string views. Filters on the partition columns
-//! `account`, `region` and `date` prune whole folders before any file is
-//! opened; other filters prune row groups by statistics and bloom filters.
+//! `ctlake-schema` (never inferred), its strings as string views. Filters on
+//! the partition columns `account`, `region` and `date` prune whole folders
+//! before any file is opened; other filters prune row groups by statistics
+//! and bloom filters.
 //!
 //! A lake under an `s3://` prefix is read in place through the same S3
 //! client options as ingest ([`open_lake_at`]).
@@ -47,7 +48,7 @@ use ctlake_schema::{
 use ctlake_store::object_store::path::Path as StorePath;
 use ctlake_store::object_store::{ObjectStore, ObjectStoreExt};
 use ctlake_store::{Location, S3Options};
-use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::file_format::parquet::{ParquetFormat, transform_schema_to_view};
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
@@ -347,35 +348,15 @@ fn register_events(ctx: &SessionContext, url: ListingTableUrl) -> Result<()> {
         .with_table_partition_cols(partition_fields());
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
-        .with_schema(string_views(&file_schema()));
+        // Strings read as views: most string columns are dictionary-encoded
+        // in the lake (eventname, eventsource, errorcode, ARNs, addresses),
+        // and a view points into its page's dictionary where a plain string
+        // is copied out of it; that copy took about a third of the time of
+        // hunts grouping or filtering on such columns.
+        .with_schema(Arc::new(transform_schema_to_view(&file_schema())));
     let table = ListingTable::try_new(config)?;
     ctx.register_table(TABLE_NAME, Arc::new(table))?;
     Ok(())
-}
-
-/// `schema` with its top-level strings read as string views. Most string
-/// columns are dictionary-encoded in the lake (eventname, eventsource,
-/// errorcode, ARNs, addresses): read as views, a page's values point into
-/// its dictionary; read as plain strings, every value is copied out of it,
-/// which took about a third of the time of hunts grouping or filtering on
-/// such columns.
-fn string_views(schema: &SchemaRef) -> SchemaRef {
-    let fields: Vec<arrow_schema::FieldRef> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            arrow_schema::DataType::Utf8 => Arc::new(
-                f.as_ref()
-                    .clone()
-                    .with_data_type(arrow_schema::DataType::Utf8View),
-            ),
-            _ => Arc::clone(f),
-        })
-        .collect();
-    Arc::new(arrow_schema::Schema::new_with_metadata(
-        fields,
-        schema.metadata().clone(),
-    ))
 }
 
 fn register_plain(
