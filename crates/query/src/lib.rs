@@ -206,10 +206,9 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
     let root = std::path::absolute(root)?;
     let store_root =
         StorePath::from_absolute_path(&root).map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let local = Arc::new(ctlake_store::object_store::local::LocalFileSystem::new());
     ctx.register_object_store(
         &url::Url::parse("file://").map_err(|e| DataFusionError::External(Box::new(e)))?,
-        Arc::new(committed::CommittedView::new(local, store_root)),
+        Arc::new(committed::CommittedView::on_local_disk(store_root)),
     );
     register_tables(ctx, &format!("{}", root.display()))
 }
