@@ -67,7 +67,7 @@ pub use writer::{Conflict, WrittenFile, writer_properties};
 
 use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, TABLE_NAME};
 use decode::{EventBuilder, Scratch};
-use manifest::{KnownObjects, ManifestWriter};
+use manifest::{KnownObjects, KnownObjectsBuilder, ManifestWriter};
 use side_tables::{Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
 
 /// Default cap on one object's decompressed size. CloudTrail objects are a
@@ -303,9 +303,9 @@ async fn remove_interrupted(
     Ok((removed, remaining))
 }
 
-/// Every object committed runs read, by location.
+/// Every object version committed runs read.
 async fn known_objects(lake: &Lake, committed: &HashSet<String>) -> Result<KnownObjects> {
-    let mut known = KnownObjects::default();
+    let mut known = KnownObjectsBuilder::default();
     for path in lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await? {
         let run = path
             .rsplit('/')
@@ -315,7 +315,7 @@ async fn known_objects(lake: &Lake, committed: &HashSet<String>) -> Result<Known
             known.read(lake.read(&path).await?)?;
         }
     }
-    Ok(known)
+    Ok(known.finish())
 }
 
 async fn run(

@@ -4,7 +4,6 @@
 //! `_ctlake/objects/<run>.parquet`, so that a manifest row always describes
 //! data that is already published.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use ctlake_schema::META_DIR;
@@ -56,89 +55,111 @@ pub struct ManifestEntry {
     pub fetched: bool,
 }
 
-/// The objects committed runs read, by location: what the next run needs to
-/// tell which objects changed since. A lake can know millions of objects, so
-/// locations and entity tags are kept as 128-bit BLAKE3 digests, not as text.
+/// The object versions committed runs read: what the next run needs to tell
+/// which objects changed since. A lake can know millions of objects, so each
+/// version is one 128-bit BLAKE3 digest of its location, size and entity tag
+/// (or, without one, modification time), in a sorted list: 16 bytes an
+/// object, where a map of locations to versions took about 75.
+///
+/// An object is unchanged when its listed version is one a run read. That
+/// holds for a version read before a later one, too: should the object go
+/// back to it, its events are in the lake already. A version whose bytes
+/// could not be fetched is not added, so the next run tries it again.
 #[derive(Debug, Default)]
-pub(crate) struct KnownObjects(HashMap<Digest, KnownObject>);
+pub(crate) struct KnownObjects(Vec<Digest>);
 
 type Digest = [u8; 16];
 
-fn digest(text: &str) -> Digest {
-    let hash = blake3::hash(text.as_bytes());
+/// The digest of one version of the object at `location`; none when the
+/// listing gives neither an entity tag nor a modification time, which tell
+/// versions apart.
+fn version(
+    location: &str,
+    size: u64,
+    etag: Option<&str>,
+    modified_nanos: Option<i64>,
+) -> Option<Digest> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(location.len() as u64).to_le_bytes());
+    hasher.update(location.as_bytes());
+    hasher.update(&size.to_le_bytes());
+    match (etag, modified_nanos) {
+        (Some(etag), _) => hasher.update(b"e").update(etag.as_bytes()),
+        (None, Some(nanos)) => hasher.update(b"m").update(&nanos.to_le_bytes()),
+        (None, None) => return None,
+    };
     let mut out = [0; 16];
-    out.copy_from_slice(&hash.as_bytes()[..16]);
-    out
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    Some(out)
 }
 
-#[derive(Debug)]
-struct KnownObject {
-    size: u64,
-    etag: Option<Digest>,
-    modified_nanos: Option<i64>,
-    /// Whether its bytes were read; one that could not be fetched is read
-    /// again next time, whatever it looks like.
-    settled: bool,
+/// Gathers the versions manifests list, one manifest file at a time.
+#[derive(Debug, Default)]
+pub(crate) struct KnownObjectsBuilder(Vec<Digest>);
+
+impl KnownObjectsBuilder {
+    /// Adds the versions a manifest file (Parquet bytes) lists as read.
+    pub(crate) fn read(&mut self, bytes: Vec<u8>) -> Result<()> {
+        read(bytes, &mut self.0)
+    }
+
+    pub(crate) fn finish(self) -> KnownObjects {
+        let mut known = self.0;
+        known.sort_unstable();
+        known.dedup();
+        known.shrink_to_fit();
+        KnownObjects(known)
+    }
 }
 
 impl KnownObjects {
-    /// Whether the object at `location` was read by a committed run and has
-    /// not changed since.
+    /// Whether the object at `location` is, as listed, a version a committed
+    /// run read.
     pub(crate) fn unchanged(&self, location: &str, listed: &crate::Listed) -> bool {
-        let Some(known) = self.0.get(&digest(location)) else {
-            return false;
-        };
-        if !known.settled || known.size != listed.size {
-            return false;
-        }
-        match (&known.etag, &listed.etag) {
-            (Some(known), Some(now)) => *known == digest(now),
-            _ => {
-                known.modified_nanos.is_some()
-                    && known.modified_nanos == listed.modified.and_then(|t| t.timestamp_nanos_opt())
-            }
-        }
+        let modified = listed.modified.and_then(|t| t.timestamp_nanos_opt());
+        version(location, listed.size, listed.etag.as_deref(), modified)
+            .is_some_and(|v| self.0.binary_search(&v).is_ok())
     }
+}
 
-    /// Adds the objects a manifest file lists; a later file's entry for a
-    /// location replaces an earlier one.
-    pub(crate) fn read(&mut self, bytes: Vec<u8>) -> Result<()> {
-        use arrow::array::{Array, AsArray};
-        use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-            .map_err(manifest_error)?;
-        // Grown one doubling at a time, the table would briefly be held twice.
-        let rows = builder.metadata().file_metadata().num_rows();
-        self.0.reserve(usize::try_from(rows).unwrap_or_default());
-        let reader = builder.build().map_err(manifest_error)?;
-        for batch in reader {
-            let batch = batch.map_err(Error::Arrow)?;
-            let column = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
-            };
-            let location = column("location")?.as_string::<i32>().clone();
-            let size = column("size")?.as_primitive::<UInt64Type>().clone();
-            let etag = column("etag")?.as_string::<i32>().clone();
-            let modified = column("last_modified")?
-                .as_primitive::<TimestampNanosecondType>()
-                .clone();
-            let fetched = column("fetched")?.as_boolean().clone();
-            for row in 0..batch.num_rows() {
-                self.0.insert(
-                    digest(location.value(row)),
-                    KnownObject {
-                        size: size.value(row),
-                        etag: etag.is_valid(row).then(|| digest(etag.value(row))),
-                        modified_nanos: modified.is_valid(row).then(|| modified.value(row)),
-                        settled: fetched.value(row),
-                    },
-                );
-            }
-        }
-        Ok(())
+/// Adds to `known` the versions a manifest file lists as read.
+fn read(bytes: Vec<u8>, known: &mut Vec<Digest>) -> Result<()> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(manifest_error)?;
+    // Grown one doubling at a time, the list would briefly be held twice.
+    let rows = builder.metadata().file_metadata().num_rows();
+    known.reserve_exact(usize::try_from(rows).unwrap_or_default());
+    let reader = builder.build().map_err(manifest_error)?;
+    for batch in reader {
+        let batch = batch.map_err(Error::Arrow)?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
+        };
+        let location = column("location")?.as_string::<i32>().clone();
+        let size = column("size")?.as_primitive::<UInt64Type>().clone();
+        let etag = column("etag")?.as_string::<i32>().clone();
+        let modified = column("last_modified")?
+            .as_primitive::<TimestampNanosecondType>()
+            .clone();
+        let fetched = column("fetched")?.as_boolean().clone();
+        known.extend(
+            (0..batch.num_rows())
+                .filter(|&row| fetched.value(row))
+                .filter_map(|row| {
+                    version(
+                        location.value(row),
+                        size.value(row),
+                        etag.is_valid(row).then(|| etag.value(row)),
+                        modified.is_valid(row).then(|| modified.value(row)),
+                    )
+                }),
+        );
     }
+    Ok(())
 }
 
 /// Manifest entries converted to Arrow at a time.
@@ -264,21 +285,23 @@ mod tests {
             .collect();
         assert_eq!(sizes, (0..count as u64).collect::<Vec<_>>());
 
-        let mut known = KnownObjects::default();
-        known
-            .read(std::fs::read(dir.path().join(&written.path)).unwrap())
-            .unwrap();
+        let bytes = std::fs::read(dir.path().join(&written.path)).unwrap();
+        let mut known = KnownObjectsBuilder::default();
+        known.read(bytes).unwrap();
+        let known = known.finish();
         let listed = |size, etag: &str| crate::Listed {
             key: "k.json.gz".into(),
             size,
             etag: Some(etag.into()),
             modified: None,
         };
-        // The last entry for a location is the one kept.
+        // Every version read is known, not only the last.
         let last = count as u64 - 1;
         assert!(known.unchanged("s3://b/k.json.gz", &listed(last, "\"abc\"")));
-        assert!(!known.unchanged("s3://b/k.json.gz", &listed(last - 1, "\"abc\"")));
+        assert!(known.unchanged("s3://b/k.json.gz", &listed(0, "\"abc\"")));
+        assert!(!known.unchanged("s3://b/k.json.gz", &listed(last + 1, "\"abc\"")));
         assert!(!known.unchanged("s3://b/k.json.gz", &listed(last, "\"abd\"")));
         assert!(!known.unchanged("s3://b/other.json.gz", &listed(last, "\"abc\"")));
+        assert_eq!(known.0.len(), count);
     }
 }
