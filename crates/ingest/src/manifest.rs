@@ -65,7 +65,7 @@ pub struct ManifestEntry {
 /// holds for a version read before a later one, too: should the object go
 /// back to it, its events are in the lake already. A version whose bytes
 /// could not be fetched is not added, so the next run tries it again.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct KnownObjects(Vec<Digest>);
 
 type Digest = [u8; 16];
@@ -100,7 +100,44 @@ pub(crate) struct KnownObjectsBuilder(Vec<Digest>);
 impl KnownObjectsBuilder {
     /// Adds the versions a manifest file (Parquet bytes) lists as read.
     pub(crate) fn read(&mut self, bytes: Vec<u8>) -> Result<()> {
-        read(bytes, &mut self.0)
+        use arrow::array::{Array, AsArray};
+        use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .map_err(manifest_error)?;
+        // Sized to what each manifest adds: grown by doubling, the list could
+        // end up with nearly as much spare room as it holds.
+        let rows = builder.metadata().file_metadata().num_rows();
+        self.0
+            .reserve_exact(usize::try_from(rows).unwrap_or_default());
+        let reader = builder.build().map_err(manifest_error)?;
+        for batch in reader {
+            let batch = batch.map_err(Error::Arrow)?;
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
+            };
+            let location = column("location")?.as_string::<i32>().clone();
+            let size = column("size")?.as_primitive::<UInt64Type>().clone();
+            let etag = column("etag")?.as_string::<i32>().clone();
+            let modified = column("last_modified")?
+                .as_primitive::<TimestampNanosecondType>()
+                .clone();
+            let fetched = column("fetched")?.as_boolean().clone();
+            self.0.extend(
+                (0..batch.num_rows())
+                    .filter(|&row| fetched.value(row))
+                    .filter_map(|row| {
+                        version(
+                            location.value(row),
+                            size.value(row),
+                            etag.is_valid(row).then(|| etag.value(row)),
+                            modified.is_valid(row).then(|| modified.value(row)),
+                        )
+                    }),
+            );
+        }
+        Ok(())
     }
 
     pub(crate) fn finish(self) -> KnownObjects {
@@ -120,46 +157,6 @@ impl KnownObjects {
         version(location, listed.size, listed.etag.as_deref(), modified)
             .is_some_and(|v| self.0.binary_search(&v).is_ok())
     }
-}
-
-/// Adds to `known` the versions a manifest file lists as read.
-fn read(bytes: Vec<u8>, known: &mut Vec<Digest>) -> Result<()> {
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(manifest_error)?;
-    // Grown one doubling at a time, the list would briefly be held twice.
-    let rows = builder.metadata().file_metadata().num_rows();
-    known.reserve_exact(usize::try_from(rows).unwrap_or_default());
-    let reader = builder.build().map_err(manifest_error)?;
-    for batch in reader {
-        let batch = batch.map_err(Error::Arrow)?;
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Setup(format!("manifest has no column {name}")))
-        };
-        let location = column("location")?.as_string::<i32>().clone();
-        let size = column("size")?.as_primitive::<UInt64Type>().clone();
-        let etag = column("etag")?.as_string::<i32>().clone();
-        let modified = column("last_modified")?
-            .as_primitive::<TimestampNanosecondType>()
-            .clone();
-        let fetched = column("fetched")?.as_boolean().clone();
-        known.extend(
-            (0..batch.num_rows())
-                .filter(|&row| fetched.value(row))
-                .filter_map(|row| {
-                    version(
-                        location.value(row),
-                        size.value(row),
-                        etag.is_valid(row).then(|| etag.value(row)),
-                        modified.is_valid(row).then(|| modified.value(row)),
-                    )
-                }),
-        );
-    }
-    Ok(())
 }
 
 /// Manifest entries converted to Arrow at a time.

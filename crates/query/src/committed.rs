@@ -222,20 +222,19 @@ impl ObjectStore for CommittedView {
 fn get_inline(local: &LocalFileSystem, location: &Path, options: &GetOptions) -> Result<GetResult> {
     let (file, path) = open(local, location)?;
     let metadata = file.metadata().map_err(|e| io_error(&path, &e))?;
+    let modified = metadata.modified().map_err(|e| io_error(&path, &e))?;
+    let micros = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros();
     let meta = ObjectMeta {
         location: location.clone(),
-        last_modified: metadata.modified().map_err(|e| io_error(&path, &e))?.into(),
+        last_modified: modified.into(),
         size: metadata.len(),
         // The local store's own scheme, so a precondition compares alike.
         e_tag: Some(format!(
-            "{:x}-{:x}-{:x}",
+            "{:x}-{micros:x}-{:x}",
             std::os::unix::fs::MetadataExt::ino(&metadata),
-            metadata
-                .modified()
-                .ok()
-                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-                .unwrap_or_default()
-                .as_micros(),
             metadata.len()
         )),
         version: None,
