@@ -7,6 +7,11 @@ alternation, and prints each one's time and peak RSS (the child's own
 rusage) with the ratio of the two peaks. Memory bounded by the pipeline's
 design, not by the archive, gives a ratio near 1.
 
+Then it runs hunts that return whole records in time order over both lakes
+and prints each one's peak RSS beside the size of its answer: a query that
+keeps its rows (a sort, here) should hold about its answer, not the lake
+pages it read them from.
+
 With --many, it also ingests an archive of many small objects (a delivery a
 minute, a few events each) and then ingests it again into the same lake,
 where every object is known and unchanged: what a run keeps per object (its
@@ -64,11 +69,40 @@ def main():
     print(f"archive {size:.2f}x the size: peak RSS {results['small']['peak_rss'] >> 20} MiB -> "
           f"{results['large']['peak_rss'] >> 20} MiB ({(ratio - 1) * 100:+.1f}%), "
           f"time {results['small']['seconds']:.1f} s -> {results['large']['seconds']:.1f} s")
+    results["queries"] = record_queries(args, ctlake)
     if args.many:
         results["many"] = many_objects(args, ctlake)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
+
+
+# Selective hunts returning whole records, ordered: the sort keeps every row.
+RECORD_QUERIES = [
+    ("AccessDenied records",
+     "SELECT eventtime, useridentity_arn, eventjson FROM cloudtrail "
+     "WHERE errorcode = 'AccessDenied' ORDER BY eventtime"),
+    ("console logins",
+     "SELECT * FROM cloudtrail WHERE eventname = 'ConsoleLogin' ORDER BY eventtime"),
+]
+
+
+def record_queries(args, ctlake):
+    results = []
+    for title, sql in RECORD_QUERIES:
+        for name in ("small", "large"):
+            lake = os.path.join(args.work, f"lake-{name}")
+            peaks = []
+            for _ in range(args.runs):
+                seconds, rss, out = timed([ctlake, "query", "--lake", lake, "--format", "csv", "-e", sql])
+                peaks.append((rss, seconds))
+            rss, seconds = max(peaks)
+            answer = len(out)
+            results.append({"query": title, "sql": sql, "lake": name, "peak_rss": rss,
+                            "answer_bytes": answer, "seconds": seconds})
+            print(f"{title} on the {name} lake: answer {answer / 2**20:.1f} MiB as CSV, "
+                  f"peak RSS {rss >> 20} MiB")
+    return results
 
 
 def many_objects(args, ctlake):

@@ -72,23 +72,45 @@ fn partition_filters_prune_folders() {
     assert_eq!(rows[0]["n"], 14);
 }
 
-/// The Parquet scan's `name=value` metric from `EXPLAIN ANALYZE sql`.
-fn scan_metric(lake: &std::path::Path, sql: &str, name: &str) -> String {
+/// The `name=value` metric of the first `operator` in `EXPLAIN ANALYZE sql`.
+fn plan_metric(lake: &std::path::Path, sql: &str, operator: &str, name: &str) -> String {
     let plan = common::rows_as_json(&common::query(lake, &format!("EXPLAIN ANALYZE {sql}")));
     let text = plan
         .iter()
         .filter_map(|r| r["plan"].as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let scan = text
+    let line = text
         .lines()
-        .find(|l| l.contains("DataSourceExec"))
-        .unwrap_or_else(|| panic!("no scan in {text}"));
-    let from = scan
+        .find(|l| {
+            l.trim_start()
+                .strip_prefix(operator)
+                .is_some_and(|rest| rest.starts_with([':', ',']))
+        })
+        .unwrap_or_else(|| panic!("no {operator} in {text}"));
+    let from = line
         .find(&format!("{name}="))
-        .unwrap_or_else(|| panic!("no {name} in {scan}"));
-    let value = &scan[from + name.len() + 1..];
+        .unwrap_or_else(|| panic!("no {name} in {line}"));
+    let value = &line[from + name.len() + 1..];
     value[..value.find([',', ']']).unwrap()].to_owned()
+}
+
+/// The Parquet scan's `name=value` metric from `EXPLAIN ANALYZE sql`.
+fn scan_metric(lake: &std::path::Path, sql: &str, name: &str) -> String {
+    plan_metric(lake, sql, "DataSourceExec", name)
+}
+
+/// Bytes from DataFusion's display of a size, such as `1.5 MB`.
+fn bytes(shown: &str) -> f64 {
+    let (number, unit) = shown.split_once(' ').expect("a number and a unit");
+    let scale = match unit {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other} in {shown}"),
+    };
+    number.parse::<f64>().unwrap() * scale
 }
 
 /// Row groups of the lake's event files, and how many hold `value` in `column`,
@@ -239,4 +261,45 @@ fn point_lookups_read_only_the_row_groups_that_can_hold_the_value() {
             "{column} = {value}: {read}; {holding} of {total} row groups hold it"
         );
     }
+}
+
+#[test]
+fn a_selective_sort_holds_its_rows_not_the_pages_they_were_read_from() {
+    let lake = generated_lake();
+    let filter = "errorcode = 'AccessDenied'";
+    let answer = common::rows_as_json(&common::query(
+        lake,
+        &format!(
+            "SELECT count(*) AS n, sum(octet_length(eventjson)) AS bytes FROM cloudtrail WHERE {filter}"
+        ),
+    ));
+    let rows = answer[0]["n"].as_u64().unwrap() as f64;
+    let text = answer[0]["bytes"].as_u64().unwrap() as f64;
+    let columns = common::rows_as_json(&common::query(
+        lake,
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'cloudtrail'",
+    ))[0]["n"]
+        .as_u64()
+        .unwrap() as f64;
+    let sql = format!("SELECT * FROM cloudtrail WHERE {filter} ORDER BY eventtime");
+    let scanned = bytes(&scan_metric(lake, &sql, "output_bytes"));
+    let compacted = bytes(&plan_metric(lake, &sql, "CompactScanExec", "output_bytes"));
+    let sorted = bytes(&plan_metric(lake, &sql, "SortExec", "output_bytes"));
+    // The rows are a small part of the pages and batches the scan decoded,
+    // so a sort that held those would hold many times the answer.
+    assert!(
+        rows >= 10.0 && scanned > 20.0 * text,
+        "{rows} rows of {text} B of records read as {scanned} B"
+    );
+    // Every other column's text is a part of the record's, beside a view
+    // (or a value) per column and row; and slack for buffers' rounding.
+    let bound = 2.0 * text + rows * columns * 16.0 + 256.0 * 1024.0;
+    assert!(
+        compacted < bound,
+        "the scan hands up {compacted} B for {rows} rows of {text} B"
+    );
+    assert!(
+        sorted < bound,
+        "the sort holds {sorted} B for {rows} rows of {text} B"
+    );
 }

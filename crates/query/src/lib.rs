@@ -33,6 +33,7 @@
 //! ```
 
 mod committed;
+mod compact;
 mod dialect;
 mod functions;
 mod time_partitions;
@@ -54,6 +55,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
 
 /// A session configured for lake queries, with no tables yet: the JSON
@@ -83,7 +85,12 @@ pub fn session() -> SessionContext {
     // NULLs last whatever the direction, as in Trino (CloudTrail Lake), so a
     // Lake top-N over a column with NULLs gives Lake's answer.
     "nulls_last".clone_into(&mut options.sql_parser.default_null_ordering);
-    let mut ctx = SessionContext::new_with_config(config);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(compact::CompactScans))
+        .build();
+    let mut ctx = SessionContext::new_with_state(state);
     datafusion_functions_json::register_all(&mut ctx)
         .expect("registering functions in a new session cannot fail");
     for udf in functions::all() {
