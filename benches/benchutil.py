@@ -7,11 +7,21 @@ import sys
 import time
 
 
-def timed(argv):
-    """Runs argv and returns (seconds, peak RSS bytes, stdout) with the child's own rusage."""
+def timed(argv, count_output=False):
+    """Runs argv and returns (seconds, peak RSS bytes, stdout) with the child's own rusage.
+
+    With count_output, the third is the length of stdout, read a piece at a time: a forked
+    child's peak RSS starts at this process's size, so a child measured later would show the
+    output kept here.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
+    if count_output:
+        out = 0
+        while piece := proc.stdout.read(1 << 20):
+            out += len(piece)
+    else:
+        out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started

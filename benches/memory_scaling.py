@@ -94,10 +94,10 @@ def record_queries(args, ctlake):
             lake = os.path.join(args.work, f"lake-{name}")
             peaks = []
             for _ in range(args.runs):
-                seconds, rss, out = timed([ctlake, "query", "--lake", lake, "--format", "csv", "-e", sql])
+                seconds, rss, answer = timed([ctlake, "query", "--lake", lake, "--format", "csv", "-e", sql],
+                                             count_output=True)
                 peaks.append((rss, seconds))
             rss, seconds = max(peaks)
-            answer = len(out)
             results.append({"query": title, "sql": sql, "lake": name, "peak_rss": rss,
                             "answer_bytes": answer, "seconds": seconds})
             print(f"{title} on the {name} lake: answer {answer / 2**20:.1f} MiB as CSV, "
