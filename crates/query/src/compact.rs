@@ -1,4 +1,4 @@
-//! Scans hand up batches that hold only the bytes their rows use.
+//! Filtered scans hand up batches that hold only the bytes their rows use.
 //!
 //! The lake's strings are read as views into the decompressed Parquet pages
 //! (see `register_events`), and a batch's buffers are sized for a full batch.
@@ -9,41 +9,40 @@
 //! console logins of a 1 GB lake sorted by time held 1.5 GB, which grows
 //! with the lake, not the answer.
 //!
-//! [`CompactScans`] puts a [`CompactScanExec`] above every data source once
-//! the plan is otherwise final. It gathers small batches into batches of the
-//! session's size with DataFusion's coalescer (as a `FilterExec` does), which
-//! copies their rows, strings included when they are sparse. A large batch
-//! passes through, its view columns copied out only when their buffers are at
-//! least twice the bytes their rows use (the coalescer's own threshold), so
-//! dense batches, such as whole pages or rows of a dictionary, cost nothing.
+//! [`CompactScans`] puts a [`CompactScanExec`] above every data source that
+//! evaluates a filter, once the plan is otherwise final. Each batch passes
+//! on at once (a top-k sort tightens its filter on the scan, and a limit
+//! stops it, as rows arrive), with its view columns copied out when their
+//! buffers are at least twice the bytes their rows use (the threshold of
+//! Arrow's batch coalescer), and every column copied when the batch is
+//! short. Scans without a filter hand up whole pages, and are left alone.
 
 use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 
 use arrow::array::{
     Array, ArrayRef, AsArray, GenericByteViewArray, RecordBatch, RecordBatchOptions, UInt32Array,
 };
 use arrow::compute::take_arrays;
-use arrow::datatypes::{BinaryViewType, ByteViewType, DataType, SchemaRef, StringViewType};
+use arrow::datatypes::{BinaryViewType, ByteViewType, DataType, StringViewType};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
-use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::coalesce::LimitedBatchCoalescer;
 use datafusion::physical_plan::execution_plan::CardinalityEffect;
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet, RecordOutput,
 };
 use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, Statistics,
 };
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 
 /// Puts a [`CompactScanExec`] above every data source. Runs after the
 /// default rules, so that no rule has to see through it.
@@ -56,14 +55,15 @@ impl PhysicalOptimizerRule for CompactScans {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            if node.is::<DataSourceExec>() {
-                Ok(Transformed::yes(
-                    Arc::new(CompactScanExec::new(node)) as Arc<dyn ExecutionPlan>
-                ))
-            } else {
-                Ok(Transformed::no(node))
+        plan.transform_down(|node| {
+            if node.is::<CompactScanExec>() {
+                return Ok(Transformed::new(node, false, TreeNodeRecursion::Jump));
             }
+            if !filters_in_scan(&node) {
+                return Ok(Transformed::no(node));
+            }
+            let wrapped: Arc<dyn ExecutionPlan> = Arc::new(CompactScanExec::new(node));
+            Ok(Transformed::new(wrapped, true, TreeNodeRecursion::Jump))
         })
         .map(|t| t.data)
     }
@@ -77,7 +77,14 @@ impl PhysicalOptimizerRule for CompactScans {
     }
 }
 
-/// Passes its input's batches on gathered and compacted.
+/// Whether `plan` is a scan of files that evaluates a filter as it reads.
+fn filters_in_scan(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.downcast_ref::<DataSourceExec>()
+        .and_then(|scan| scan.data_source().downcast_ref::<FileScanConfig>())
+        .is_some_and(|files| files.file_source().filter().is_some())
+}
+
+/// Passes its input's batches on, compacted.
 #[derive(Debug)]
 pub(crate) struct CompactScanExec {
     input: Arc<dyn ExecutionPlan>,
@@ -94,8 +101,14 @@ impl CompactScanExec {
 }
 
 impl DisplayAs for CompactScanExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "CompactScanExec")
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                write!(f, "CompactScanExec")
+            }
+            // The tree shows the name; there is nothing to add.
+            DisplayFormatType::TreeRender => Ok(()),
+        }
     }
 }
 
@@ -142,14 +155,15 @@ impl ExecutionPlan for CompactScanExec {
     ) -> Result<SendableRecordBatchStream> {
         let target_rows = context.session_config().batch_size();
         let input = self.input.execute(partition, context)?;
-        let coalescer = LimitedBatchCoalescer::new(input.schema(), target_rows, None);
-        Ok(Box::pin(CompactStream {
-            input,
-            coalescer,
-            target_rows,
-            baseline: BaselineMetrics::new(&self.metrics, partition),
-            ended: false,
-        }))
+        let schema = input.schema();
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let compacted = input.map(move |batch| {
+            let timer = baseline.elapsed_compute().timer();
+            let batch = compact(batch?, target_rows)?;
+            timer.done();
+            Ok(batch.record_output(&baseline))
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, compacted)))
     }
 
     fn metrics(&self) -> Option<MetricsSet> {
@@ -173,60 +187,9 @@ impl ExecutionPlan for CompactScanExec {
     }
 }
 
-/// The input's batches, the small ones gathered into batches of the
-/// session's size, and each view column compacted when sparse.
-struct CompactStream {
-    input: SendableRecordBatchStream,
-    coalescer: LimitedBatchCoalescer,
-    target_rows: usize,
-    baseline: BaselineMetrics,
-    ended: bool,
-}
-
-impl Stream for CompactStream {
-    type Item = Result<RecordBatch>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(batch) = this.coalescer.next_completed_batch() {
-                let timer = this.baseline.elapsed_compute().timer();
-                let batch = compact(batch, this.target_rows);
-                timer.done();
-                return Poll::Ready(Some(batch.map(|b| b.record_output(&this.baseline))));
-            }
-            if this.ended {
-                return Poll::Ready(None);
-            }
-            let next = ready!(this.input.poll_next_unpin(cx));
-            let timer = this.baseline.elapsed_compute().timer();
-            let pushed = match next {
-                Some(Ok(batch)) => this.coalescer.push_batch(batch).map(|_| ()),
-                Some(Err(e)) => Err(e),
-                None => {
-                    this.ended = true;
-                    this.coalescer.finish()
-                }
-            };
-            timer.done();
-            if let Err(e) = pushed {
-                this.ended = true;
-                return Poll::Ready(Some(Err(e)));
-            }
-        }
-    }
-}
-
-impl RecordBatchStream for CompactStream {
-    fn schema(&self) -> SchemaRef {
-        self.input.schema()
-    }
-}
-
 /// `batch` with each sparse view column copied into buffers of its own,
-/// and every column copied when the batch is short: the coalescer's last
-/// batch (or one it flushed before a large one) keeps the room of a full
-/// batch in each column.
+/// and every column copied when the batch is short: a filter that keeps a
+/// few rows leaves the room of a full batch in each column.
 fn compact(batch: RecordBatch, target_rows: usize) -> Result<RecordBatch> {
     let mut columns = batch.columns().to_vec();
     let mut changed = false;
@@ -341,48 +304,64 @@ mod tests {
         assert_eq!(compact(empty, 8192).unwrap().num_rows(), 3);
     }
 
+    #[test]
+    fn a_short_batch_loses_the_room_of_a_full_one() {
+        let mut builder = arrow::array::StringViewBuilder::with_capacity(8192);
+        for i in 0..30 {
+            builder.append_value(long(i));
+        }
+        let before = batch(builder.finish());
+        let held = before.get_array_memory_size();
+
+        let after = compact(before, 8192).unwrap();
+
+        let values: Vec<_> = after.column(0).as_string_view().iter().flatten().collect();
+        assert_eq!(values, (0..30).map(long).collect::<Vec<_>>());
+        let kept = after.get_array_memory_size();
+        assert!(held > 100_000 && kept < 8192, "{held} bytes, then {kept}");
+    }
+
+    async fn plan(ctx: &datafusion::prelude::SessionContext, sql: &str) -> String {
+        let plan = ctx
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let again = CompactScans
+            .optimize(Arc::clone(&plan), &ConfigOptions::default())
+            .unwrap();
+        let shown = |p: &Arc<dyn ExecutionPlan>| {
+            datafusion::physical_plan::displayable(p.as_ref())
+                .indent(false)
+                .to_string()
+        };
+        assert_eq!(shown(&again), shown(&plan), "the rule wraps a scan once");
+        shown(&plan)
+    }
+
     #[tokio::test]
-    async fn large_batches_pass_and_small_ones_are_gathered_in_order() {
-        let all: StringViewArray = (0..10_000).map(|i| Some(long(i))).collect();
-        let sparse = |from: usize| {
-            let keep: arrow::array::BooleanArray =
-                (0..10_000).map(|i| Some(i % 1000 == from)).collect();
-            batch(filter(&all, &keep).unwrap().as_string_view().clone())
-        };
-        let large = batch((0..5_000).map(|i| Some(long(i))).collect());
-        let pointer = large.column(0).as_string_view().data_buffers()[0].as_ptr();
-        let input = vec![Ok(large), Ok(sparse(1)), Ok(sparse(2)), Ok(sparse(3))];
-        let schema = input[0].as_ref().unwrap().schema();
-        let metrics = ExecutionPlanMetricsSet::new();
-        let stream = CompactStream {
-            input: Box::pin(
-                datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
-                    schema.clone(),
-                    futures::stream::iter(input),
-                ),
-            ),
-            coalescer: LimitedBatchCoalescer::new(schema, 8192, None),
-            target_rows: 8192,
-            baseline: BaselineMetrics::new(&metrics, 0),
-            ended: false,
-        };
-
-        let out: Vec<RecordBatch> = stream.map(Result::unwrap).collect().await;
-
-        let rows: Vec<usize> = out.iter().map(RecordBatch::num_rows).collect();
-        assert_eq!(rows, [5_000, 30]);
-        assert_eq!(
-            out[0].column(0).as_string_view().data_buffers()[0].as_ptr(),
-            pointer
+    async fn only_scans_that_filter_are_wrapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.parquet");
+        let ctx = crate::session();
+        let copy = format!(
+            "COPY (SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(n, s)) TO '{}' STORED AS PARQUET",
+            file.display()
         );
-        let gathered: Vec<_> = out[1].column(0).as_string_view().iter().flatten().collect();
-        let expected: Vec<_> = (1..4)
-            .flat_map(|from| (0..10).map(move |k| long(k * 1000 + from)))
-            .collect();
-        assert_eq!(gathered, expected);
-        // Strings, views and all: not the room of the 8,192 rows a batch
-        // may hold.
-        let held = out[1].get_array_memory_size();
-        assert!(held < 8192, "{held} bytes for 30 values");
+        ctx.sql(&copy).await.unwrap().collect().await.unwrap();
+        ctx.register_parquet(
+            "t",
+            file.to_str().unwrap(),
+            datafusion::prelude::ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap();
+
+        let filtered = plan(&ctx, "SELECT s FROM t WHERE n = 2").await;
+        assert_eq!(filtered.matches("CompactScanExec").count(), 1, "{filtered}");
+        let whole = plan(&ctx, "SELECT s FROM t").await;
+        assert!(!whole.contains("CompactScanExec"), "{whole}");
     }
 }
