@@ -44,7 +44,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-/// Puts a [`CompactScanExec`] above every data source. Runs after the
+/// Puts a [`CompactScanExec`] above every scan that filters. Runs after the
 /// default rules, so that no rule has to see through it.
 #[derive(Debug, Default)]
 pub(crate) struct CompactScans;
