@@ -20,7 +20,7 @@ use ctlake_schema::{
 use serde_json::value::RawValue;
 
 use crate::canonical::ContentHasher;
-use crate::json::{self, Members, Residual, Shape, shape};
+use crate::json::{self, Residual, Shape, Split, Value, shape};
 use crate::time;
 
 /// Where a record's value for each known path goes.
@@ -31,7 +31,21 @@ enum Slot {
 }
 
 #[derive(Debug, Default)]
-struct Tree(foldhash::HashMap<&'static str, Slot>);
+pub(crate) struct Tree(foldhash::HashMap<&'static str, Slot>);
+
+impl json::Guide for Tree {
+    fn object(&self, key: &str) -> Option<&Self> {
+        match self.0.get(key) {
+            Some(Slot::Object(sub)) => Some(sub),
+            _ => None,
+        }
+    }
+}
+
+/// The record members the decoder walks into, for [`json::for_each_record`].
+pub(crate) fn guide() -> &'static Tree {
+    &TREE
+}
 
 static TREE: LazyLock<Tree> = LazyLock::new(|| {
     let mut root = Tree::default();
@@ -451,7 +465,7 @@ fn owned_path(path: &[&'static str]) -> Vec<Cow<'static, str>> {
 
 fn walk<'a>(
     tree: &Tree,
-    members: Members<'a>,
+    members: Split<'a>,
     path: &mut Vec<Cow<'a, str>>,
     scratch: &mut Scratch<'a>,
 ) {
@@ -462,8 +476,23 @@ fn walk<'a>(
         let member = scratch
             .hasher
             .key(depth, &key, matches!(key, Cow::Borrowed(_)));
+        let slot = tree.0.get(key.as_ref());
+        let value = match value {
+            Value::Raw(value) => value,
+            Value::Object(inner) => {
+                let Some(Slot::Object(sub)) = slot else {
+                    unreachable!("only walked objects are split, and {key} is not one")
+                };
+                path.push(key);
+                walk(sub, inner, path, scratch);
+                path.pop();
+                scratch.hasher.end_member(depth, member);
+                continue;
+            }
+            Value::Null => json::null(),
+        };
         let mut walked_into = false;
-        match tree.0.get(key.as_ref()) {
+        match slot {
             Some(Slot::Column(i)) => {
                 // A repeated key: the last one wins, as in most JSON readers;
                 // the earlier value is kept in the residual.
@@ -476,7 +505,7 @@ fn walk<'a>(
             Some(Slot::Object(sub)) => match json::members(value) {
                 Some(inner) => {
                     path.push(key);
-                    walk(sub, inner, path, scratch);
+                    walk(sub, json::unsplit(inner), path, scratch);
                     path.pop();
                     walked_into = true;
                 }

@@ -36,6 +36,93 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
 /// The members of a JSON object in document order, values unparsed.
 pub(crate) type Members<'a> = Vec<(Cow<'a, str>, &'a RawValue)>;
 
+/// A member's value as the record's first read left it: unparsed, or split
+/// into members when a [`Guide`] named it as an object the decoder walks.
+#[derive(Debug)]
+pub(crate) enum Value<'a> {
+    Raw(&'a RawValue),
+    Object(Split<'a>),
+    /// A walked member's null, which has no text of its own here.
+    Null,
+}
+
+/// The members of a record in document order, the walked objects among them split.
+pub(crate) type Split<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
+
+/// Names the members whose values the decoder walks into as objects, so
+/// the first read splits them too rather than leave them for a second one.
+pub(crate) trait Guide {
+    /// The guide inside `key`'s value, when that value is walked into.
+    fn object(&self, key: &str) -> Option<&Self>;
+}
+
+/// `members` with every value unparsed.
+pub(crate) fn unsplit(members: Members<'_>) -> Split<'_> {
+    members
+        .into_iter()
+        .map(|(key, value)| (key, Value::Raw(value)))
+        .collect()
+}
+
+/// `null`, for a walked member whose value is null.
+pub(crate) fn null() -> &'static RawValue {
+    static NULL: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(|| {
+        RawValue::from_string("null".to_owned()).expect("null is JSON")
+    });
+    &NULL
+}
+
+struct SplitVisitor<'g, G> {
+    guide: &'g G,
+}
+
+impl<'de, G: Guide> Visitor<'de> for SplitVisitor<'_, G> {
+    type Value = Split<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some(Str(key)) = map.next_key()? {
+            let value = match self.guide.object(&key) {
+                Some(guide) => map.next_value_seed(ObjectSeed { guide })?,
+                None => Value::Raw(map.next_value::<&RawValue>()?),
+            };
+            members.push((key, value));
+        }
+        Ok(members)
+    }
+}
+
+/// Reads a walked member's value: an object, split, or null. Any other
+/// value fails the first read, and the record is read again the plain way,
+/// where the decoder keeps it in the residual.
+struct ObjectSeed<'g, G> {
+    guide: &'g G,
+}
+
+impl<'de, G: Guide> DeserializeSeed<'de> for ObjectSeed<'_, G> {
+    type Value = Value<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, G: Guide> Visitor<'de> for ObjectSeed<'_, G> {
+    type Value = Value<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object or null")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        SplitVisitor { guide: self.guide }
+            .visit_map(map)
+            .map(Value::Object)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+}
+
 struct MembersVisitor;
 
 impl<'de> Visitor<'de> for MembersVisitor {
@@ -178,13 +265,13 @@ pub(crate) struct Record<'a> {
     /// The record's JSON text, from its first byte to its last.
     pub text: &'a str,
     /// Its members, when they were read in the same pass as the array.
-    pub members: Option<Members<'a>>,
+    pub members: Option<Split<'a>>,
 }
 
 impl<'a> Record<'a> {
     /// The members of the record when it is an object.
-    pub(crate) fn into_members(self) -> Option<Members<'a>> {
-        self.members.or_else(|| members_of(self.text))
+    pub(crate) fn into_members(self) -> Option<Split<'a>> {
+        self.members.or_else(|| members_of(self.text).map(unsplit))
     }
 }
 
@@ -192,36 +279,36 @@ impl<'a> Record<'a> {
 /// as a borrowed slice. Records before a syntax error have been handed over by
 /// the time the error returns, so a truncated object keeps what it had.
 ///
-/// Each record is split into its members as the array is read, so a record
-/// is scanned once rather than once to find its end and again to split it.
-/// An object this does not fit (a record that is not an object, a syntax
+/// Each record is split into its members as the array is read, and the
+/// objects `guide` names into theirs, so a record is scanned once rather
+/// than once to find its end and again for each level split. An object this does not fit (a record that is not an object, a syntax
 /// error) is read again from the start the plain way, and the records
 /// already handed over are not handed over twice.
-pub(crate) fn for_each_record<'a>(
+pub(crate) fn for_each_record<'a, G: Guide>(
     text: &'a str,
+    guide: &G,
     on_record: &mut dyn FnMut(usize, Record<'a>),
 ) -> Result<usize, RecordsError> {
     let mut handed = 0;
-    match walk_records(text, Mode::Split, on_record, &mut handed) {
+    match walk_records(text, Mode::Split(guide), on_record, &mut handed) {
         Err(RecordsError::Json { .. }) => {
             let mut count = 0;
-            walk_records(text, Mode::Raw { skip: handed }, on_record, &mut count)
+            walk_records::<G>(text, Mode::Raw { skip: handed }, on_record, &mut count)
         }
         done => done,
     }
 }
 
-#[derive(Clone, Copy)]
-enum Mode {
+enum Mode<'g, G> {
     /// Records are read as objects and split into members in one pass.
-    Split,
+    Split(&'g G),
     /// Records are read as raw values; the first `skip` are not handed over.
     Raw { skip: usize },
 }
 
-fn walk_records<'a>(
+fn walk_records<'a, G: Guide>(
     text: &'a str,
-    mode: Mode,
+    mode: Mode<'_, G>,
     on_record: &mut dyn FnMut(usize, Record<'a>),
     count: &mut usize,
 ) -> Result<usize, RecordsError> {
@@ -267,11 +354,11 @@ enum Top {
     NotObject,
 }
 
-struct TopVisitor<'f, 'a> {
-    records: RecordsSeed<'f, 'a>,
+struct TopVisitor<'f, 'a, G> {
+    records: RecordsSeed<'f, 'a, G>,
 }
 
-impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
+impl<'de, G: Guide> Visitor<'de> for TopVisitor<'_, 'de, G> {
     type Value = Top;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(r#"an object {"Records": [...]}"#)
@@ -315,29 +402,29 @@ impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
     }
 }
 
-struct RecordsSeed<'f, 'a> {
+struct RecordsSeed<'f, 'a, G> {
     text: &'a str,
-    mode: Mode,
+    mode: Mode<'f, G>,
     on_record: &'f mut dyn FnMut(usize, Record<'a>),
     count: &'f mut usize,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, 'de> {
+impl<'de, G: Guide> DeserializeSeed<'de> for RecordsSeed<'_, 'de, G> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for RecordsSeed<'_, 'de> {
+impl<'de, G: Guide> Visitor<'de> for RecordsSeed<'_, 'de, G> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         match self.mode {
-            Mode::Split => {
-                while let Some(members) = seq.next_element_seed(SplitSeed)? {
+            Mode::Split(guide) => {
+                while let Some(members) = seq.next_element_seed(SplitSeed { guide })? {
                     let text = record_span(self.text, &members)
                         .map(|span| &self.text[span])
                         .ok_or_else(|| de::Error::custom("a record's span is not plain"))?;
@@ -368,12 +455,14 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, 'de> {
 
 /// Reads one element of `Records` as an object's members; fails on any
 /// other value.
-struct SplitSeed;
+struct SplitSeed<'g, G> {
+    guide: &'g G,
+}
 
-impl<'de> DeserializeSeed<'de> for SplitSeed {
-    type Value = Members<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
-        d.deserialize_map(MembersVisitor)
+impl<'de, G: Guide> DeserializeSeed<'de> for SplitSeed<'_, G> {
+    type Value = Split<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Split<'de>, D::Error> {
+        d.deserialize_map(SplitVisitor { guide: self.guide })
     }
 }
 
@@ -382,7 +471,7 @@ impl<'de> DeserializeSeed<'de> for SplitSeed {
 /// brace on either side. `None` when that is not what surrounds them (an
 /// empty object, a first key with escapes): the caller reads the object
 /// again the plain way.
-fn record_span(text: &str, members: &Members<'_>) -> Option<std::ops::Range<usize>> {
+fn record_span(text: &str, members: &Split<'_>) -> Option<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let base = text.as_ptr() as usize;
     let (Cow::Borrowed(first_key), _) = members.first()? else {
@@ -400,12 +489,26 @@ fn record_span(text: &str, members: &Members<'_>) -> Option<std::ops::Range<usiz
     if bytes[start] != b'{' {
         return None;
     }
-    let last = members.last()?.1.get();
-    let mut end = (last.as_ptr() as usize).checked_sub(base)? + last.len();
+    let end = object_end(bytes, base, members)?;
+    Some(start..end)
+}
+
+/// The offset in `bytes` (whose first byte is at address `base`) just past
+/// the closing brace of the object holding `members`, found from its last
+/// value; a split value's own end is found the same way.
+fn object_end(bytes: &[u8], base: usize, members: &Split<'_>) -> Option<usize> {
+    let mut end = match &members.last()?.1 {
+        Value::Raw(last) => {
+            let last = last.get();
+            (last.as_ptr() as usize).checked_sub(base)? + last.len()
+        }
+        Value::Object(inner) => object_end(bytes, base, inner)?,
+        Value::Null => return None,
+    };
     while bytes.get(end).copied().is_some_and(is_white) {
         end += 1;
     }
-    (bytes.get(end) == Some(&b'}')).then_some(start..end + 1)
+    (bytes.get(end) == Some(&b'}')).then_some(end + 1)
 }
 
 fn is_white(b: u8) -> bool {
@@ -486,6 +589,17 @@ mod tests {
         serde_json::from_str(s).unwrap()
     }
 
+    /// Walks into the members named, at any depth.
+    struct Walks(&'static [&'static str]);
+
+    impl Guide for Walks {
+        fn object(&self, key: &str) -> Option<&Self> {
+            self.0.contains(&key).then_some(self)
+        }
+    }
+
+    const PLAIN: Walks = Walks(&[]);
+
     #[test]
     fn minify_keeps_strings_and_borrows_compact_text() {
         assert!(matches!(minify(r#"{"a":1}"#), Cow::Borrowed(_)));
@@ -509,7 +623,8 @@ mod tests {
     fn records_before_a_cut_are_handed_over() {
         let text = r#"{"Records":[{"a":1},{"b":2},{"c":"#;
         let mut seen = Vec::new();
-        let err = for_each_record(text, &mut |i, r| seen.push((i, r.text.to_owned()))).unwrap_err();
+        let err = for_each_record(text, &PLAIN, &mut |i, r| seen.push((i, r.text.to_owned())))
+            .unwrap_err();
         assert_eq!(
             seen,
             [(0, r#"{"a":1}"#.to_owned()), (1, r#"{"b":2}"#.to_owned())]
@@ -521,15 +636,15 @@ mod tests {
     fn objects_without_records_are_told_apart() {
         let mut none = |_, _: Record<'_>| panic!("no records expected");
         assert!(matches!(
-            for_each_record(r#"{"foo":[]}"#, &mut none),
+            for_each_record(r#"{"foo":[]}"#, &PLAIN, &mut none),
             Err(RecordsError::NoRecords)
         ));
         assert!(matches!(
-            for_each_record("[1,2]", &mut none),
+            for_each_record("[1,2]", &PLAIN, &mut none),
             Err(RecordsError::NotObject)
         ));
         assert!(matches!(
-            for_each_record("", &mut none),
+            for_each_record("", &PLAIN, &mut none),
             Err(RecordsError::Json { .. })
         ));
     }
@@ -539,7 +654,7 @@ mod tests {
         // Split in one pass up to the string; the rest read the plain way.
         let text = "{ \"Records\" : [ {\"a\": 1} ,\n{ \"b\" : {\"c\": [2]} }, \"x\", {}, {\"k\\u0065y\": 3}, { \"d\":4 } ], \"more\": 5 }";
         let mut seen = Vec::new();
-        let count = for_each_record(text, &mut |i, r| {
+        let count = for_each_record(text, &PLAIN, &mut |i, r| {
             let split = r.members.is_some();
             let keys: Option<Vec<String>> = r
                 .into_members()
@@ -561,7 +676,7 @@ mod tests {
             ]
         );
         let mut texts = Vec::new();
-        for_each_record(text, &mut |_, r| texts.push(r.text)).unwrap();
+        for_each_record(text, &PLAIN, &mut |_, r| texts.push(r.text)).unwrap();
         assert_eq!(
             texts,
             [
@@ -572,6 +687,72 @@ mod tests {
                 r#"{"k\u0065y": 3}"#,
                 r#"{ "d":4 }"#
             ]
+        );
+    }
+
+    /// The shape of split members: keys, with `{..}` around split objects.
+    fn outline(members: &Split<'_>) -> String {
+        let parts: Vec<String> = members
+            .iter()
+            .map(|(key, value)| match value {
+                Value::Raw(raw) => format!("{key}={}", raw.get()),
+                Value::Object(inner) => format!("{key}{{{}}}", outline(inner)),
+                Value::Null => format!("{key}~"),
+            })
+            .collect();
+        parts.join(",")
+    }
+
+    /// Each record of `records`, read with a guide that walks `u`, `w` and
+    /// `s`: whether it was split on the first read, its text, its outline.
+    fn read_guided(records: &[&str]) -> Vec<(bool, String, String)> {
+        let text = format!("{{\"Records\":[{}]}}", records.join(" ,\n"));
+        let mut seen = Vec::new();
+        let count = for_each_record(&text, &Walks(&["u", "w", "s"]), &mut |_, r| {
+            let split = r.members.is_some();
+            let text = r.text.to_owned();
+            seen.push((split, text, outline(&r.into_members().unwrap())));
+        })
+        .unwrap();
+        assert_eq!(count, records.len());
+        seen
+    }
+
+    #[test]
+    fn guided_objects_are_split_on_the_first_read() {
+        // Split at two levels; the record ends in a split object.
+        let nested = r#"{"a":1,"u":{"s":{},"t":[1]}, "w" : { "s" : {"x":"y"} } }"#;
+        assert_eq!(
+            read_guided(&[nested, r#"{"u":null,"a":2}"#]),
+            [
+                (
+                    true,
+                    nested.to_owned(),
+                    r#"a=1,u{s{},t=[1]},w{s{x="y"}}"#.to_owned()
+                ),
+                (true, r#"{"u":null,"a":2}"#.to_owned(), "u~,a=2".to_owned()),
+            ]
+        );
+        // A walked member last that is null or an empty object leaves the
+        // record's end unknown, and a walked member that is not an object
+        // fails the split read: either way the record, and those after it,
+        // are read the plain way.
+        for odd in [
+            r#"{"u":{"s":null},"w":null}"#,
+            r#"{"u":{"s":{}}}"#,
+            r#"{"u":"odd","a":2}"#,
+        ] {
+            let read = read_guided(&[nested, odd, r#"{"w":{"s":[]}}"#]);
+            let plain: Vec<(bool, &str)> = read.iter().map(|(s, t, _)| (*s, t.as_str())).collect();
+            assert_eq!(
+                plain,
+                [(true, nested), (false, odd), (false, r#"{"w":{"s":[]}}"#)]
+            );
+            assert_eq!(read[2].2, r#"w={"s":[]}"#);
+        }
+        assert_eq!(
+            read_guided(&[r#"{"u":"odd","a":2}"#])[0].2,
+            r#"u="odd",a=2"#
         );
     }
 

@@ -805,7 +805,7 @@ fn decode_text<'a>(
     let base = text.as_ptr() as usize;
     let (mut written, mut rejected) = (0u64, Vec::new());
     let mut consumed = 0usize;
-    let walked = json::for_each_record(text, &mut |i, record| {
+    let walked = json::for_each_record(text, decode::guide(), &mut |i, record| {
         let start = record.text.as_ptr() as usize - base;
         let end = start + record.text.len();
         consumed = end;
