@@ -281,9 +281,10 @@ impl<'a> Record<'a> {
 ///
 /// Each record is split into its members as the array is read, and the
 /// objects `guide` names into theirs, so a record is scanned once rather
-/// than once to find its end and again for each level split. An object this does not fit (a record that is not an object, a syntax
-/// error) is read again from the start the plain way, and the records
-/// already handed over are not handed over twice.
+/// than once to find its end and again for each level split. An object
+/// this does not fit (a record that is not an object, a walked member that
+/// is not an object, a syntax error) is read again from the start the plain
+/// way, and the records already handed over are not handed over twice.
 pub(crate) fn for_each_record<'a, G: Guide>(
     text: &'a str,
     guide: &G,
@@ -469,8 +470,9 @@ impl<'de, G: Guide> DeserializeSeed<'de> for SplitSeed<'_, G> {
 /// Where in `text` the object holding `members` starts and ends, found from
 /// the borrowed slices of its first key and last value: white space and a
 /// brace on either side. `None` when that is not what surrounds them (an
-/// empty object, a first key with escapes): the caller reads the object
-/// again the plain way.
+/// empty object, a first key with escapes) or when the last value has no
+/// text of its own to start from (a walked member that is null or an empty
+/// object): the caller reads the object again the plain way.
 fn record_span(text: &str, members: &Split<'_>) -> Option<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let base = text.as_ptr() as usize;
