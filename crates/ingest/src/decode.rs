@@ -10,10 +10,10 @@ use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
     ArrayBuilder, ArrayRef, BooleanBuilder, Int64Builder, ListArray, NullBufferBuilder,
-    RecordBatch, StringBuilder, StructArray, TimestampNanosecondBuilder,
+    RecordBatch, StringBuilder, StringViewBuilder, StructArray, TimestampNanosecondBuilder,
 };
-use arrow::buffer::OffsetBuffer;
-use arrow::datatypes::{DataType, Fields};
+use arrow::buffer::{Buffer, OffsetBuffer};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use ctlake_schema::{
     COLUMNS, Column, Kind, PartitionKey, RESOURCE_MEMBERS, file_schema, sanitize_partition_value,
 };
@@ -31,11 +31,20 @@ enum Slot {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct Tree(foldhash::HashMap<&'static str, Slot>);
+pub(crate) struct Tree {
+    slots: foldhash::HashMap<&'static str, Slot>,
+    /// The keys of `slots` that hold objects.
+    objects: Vec<&'static str>,
+}
 
 impl json::Guide for Tree {
     fn object(&self, key: &str) -> Option<&Self> {
-        match self.0.get(key) {
+        // A level has few objects, and most keys are none of them: telling
+        // them apart by comparison is cheaper than hashing every key.
+        if !self.objects.contains(&key) {
+            return None;
+        }
+        match self.slots.get(key) {
             Some(Slot::Object(sub)) => Some(sub),
             _ => None,
         }
@@ -55,8 +64,11 @@ static TREE: LazyLock<Tree> = LazyLock::new(|| {
         };
         let mut tree = &mut root;
         for key in parents {
+            if !tree.slots.contains_key(key) {
+                tree.objects.push(key);
+            }
             let slot = tree
-                .0
+                .slots
                 .entry(key)
                 .or_insert_with(|| Slot::Object(Tree::default()));
             let Slot::Object(sub) = slot else {
@@ -64,7 +76,7 @@ static TREE: LazyLock<Tree> = LazyLock::new(|| {
             };
             tree = sub;
         }
-        tree.0.insert(leaf, Slot::Column(i));
+        tree.slots.insert(leaf, Slot::Column(i));
     }
     root
 });
@@ -140,6 +152,9 @@ pub struct KeyContext {
 
 enum Builder {
     Utf8(StringBuilder),
+    /// The records as delivered: views into the text of their objects,
+    /// which the batch then holds, rather than a copy of it.
+    Records(StringViewBuilder),
     Boolean(BooleanBuilder),
     Timestamp(TimestampNanosecondBuilder),
     Int64(Int64Builder),
@@ -164,6 +179,7 @@ impl Builder {
                 Self::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
             }
             (Kind::SourceIndex, _) => Self::Int64(Int64Builder::new()),
+            (Kind::RawRecord, _) => Self::Records(StringViewBuilder::new()),
             (Kind::Struct(m), DataType::Struct(fields)) => Self::Struct {
                 members: m.iter().map(|_| StringBuilder::new()).collect(),
                 nulls: NullBufferBuilder::new(0),
@@ -187,6 +203,7 @@ impl Builder {
     fn append_null(&mut self) {
         match self {
             Self::Utf8(b) => b.append_null(),
+            Self::Records(b) => b.append_null(),
             Self::Boolean(b) => b.append_null(),
             Self::Timestamp(b) => b.append_null(),
             Self::Int64(b) => b.append_null(),
@@ -211,6 +228,7 @@ impl Builder {
                 *b = StringBuilder::with_capacity(rows, bytes + bytes / 8);
                 array
             }
+            Self::Records(b) => Arc::new(b.finish()),
             Self::Boolean(b) => Arc::new(b.finish()),
             Self::Timestamp(b) => Arc::new(b.finish()),
             Self::Int64(b) => Arc::new(b.finish()),
@@ -258,10 +276,31 @@ impl Builder {
     }
 }
 
+/// The schema of the decoder's batches: the file schema, with the records
+/// column (`eventjson`) as string views. Parquet writes views into a string
+/// column as it writes strings, so the files are the same.
+pub fn batch_schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        let fields: Vec<Field> = COLUMNS
+            .iter()
+            .zip(file_schema().fields())
+            .map(|(column, field)| match column.kind {
+                Kind::RawRecord => field.as_ref().clone().with_data_type(DataType::Utf8View),
+                _ => field.as_ref().clone(),
+            })
+            .collect();
+        Arc::new(Schema::new_with_metadata(
+            fields,
+            file_schema().metadata().clone(),
+        ))
+    });
+    Arc::clone(&SCHEMA)
+}
+
 /// A batch of events ready for the writer, with each row's partition.
 #[derive(Debug)]
 pub struct EventBatch {
-    /// Rows in the lake's file schema.
+    /// Rows in [`batch_schema`].
     pub batch: RecordBatch,
     /// The distinct partitions of the rows.
     pub partitions: Vec<PartitionKey>,
@@ -281,6 +320,40 @@ pub(crate) struct EventBuilder {
     last: Option<(u32, i64)>,
     partition_of_row: Vec<u32>,
     extra_text: String,
+    object: ObjectText,
+}
+
+/// The text of the object being decoded, which its records are slices of.
+#[derive(Default)]
+struct ObjectText {
+    /// The same bytes as the text, to hold in the records column; `None`
+    /// when views cannot reach past 4 GiB of it, and records are copied.
+    block: Option<Buffer>,
+    /// Where the text starts in memory.
+    base: usize,
+    /// The block's index in the records builder, once a record took it.
+    index: Option<u32>,
+}
+
+impl ObjectText {
+    /// Appends `record` to `builder` as a view into its object's text.
+    fn append(&mut self, builder: &mut StringViewBuilder, record: &str) {
+        let offset = (record.as_ptr() as usize).wrapping_sub(self.base);
+        let Some(block) = self
+            .block
+            .as_ref()
+            .filter(|block| offset.saturating_add(record.len()) <= block.len())
+        else {
+            builder.append_value(record);
+            return;
+        };
+        let index = *self
+            .index
+            .get_or_insert_with(|| builder.append_block(block.clone()));
+        builder
+            .try_append_view(index, offset as u32, record.len() as u32)
+            .expect("a record is a whole str inside its object's text");
+    }
 }
 
 impl EventBuilder {
@@ -292,7 +365,19 @@ impl EventBuilder {
             last: None,
             partition_of_row: Vec::new(),
             extra_text: String::new(),
+            object: ObjectText::default(),
         }
+    }
+
+    /// Starts an object whose records will be slices of `text`; `block`
+    /// holds the same bytes, for the records column to keep.
+    pub(crate) fn begin_object(&mut self, text: &str, block: Buffer) {
+        debug_assert_eq!(text.as_bytes(), block.as_slice());
+        self.object = ObjectText {
+            block: (u32::try_from(block.len()).is_ok()).then_some(block),
+            base: text.as_ptr() as usize,
+            index: None,
+        };
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -302,8 +387,10 @@ impl EventBuilder {
     /// Takes the rows built so far.
     pub(crate) fn finish(&mut self) -> EventBatch {
         let columns = self.builders.iter_mut().map(Builder::finish).collect();
-        let batch =
-            RecordBatch::try_new(file_schema(), columns).expect("builders follow the file schema");
+        let batch = RecordBatch::try_new(batch_schema(), columns)
+            .expect("builders follow the batch schema");
+        // The next batch takes the object's text as a block of its own.
+        self.object.index = None;
         self.partition_ids.clear();
         self.last = None;
         EventBatch {
@@ -395,7 +482,12 @@ impl EventBuilder {
                     };
                     b.append_value(index as i64);
                 }
-                Kind::RawRecord => push_str(builder, Some(raw)),
+                Kind::RawRecord => {
+                    let Builder::Records(b) = builder else {
+                        unreachable!("the records column has views")
+                    };
+                    self.object.append(b, raw);
+                }
                 Kind::ContentHash => push_str(
                     builder,
                     Some(std::str::from_utf8(&hash).expect("hex is ASCII")),
@@ -476,7 +568,7 @@ fn walk<'a>(
         let member = scratch
             .hasher
             .key(depth, &key, matches!(key, Cow::Borrowed(_)));
-        let slot = tree.0.get(key.as_ref());
+        let slot = tree.slots.get(key.as_ref());
         let value = match value {
             Value::Raw(value) => value,
             Value::Object(inner) => {
@@ -692,6 +784,52 @@ mod tests {
             ]
         );
         assert_eq!(batch.partitions.len(), 3, "each partition listed once");
+    }
+
+    #[test]
+    fn records_are_views_into_their_objects_text() {
+        let time = "2024-03-11T00:00:00Z";
+        let first = format!(
+            r#"{{"Records":[{}, {}]}}"#,
+            record("a", time, "111122223333"),
+            record("b", time, "111122223333")
+        );
+        // Invalid UTF-8 in one record: the others are read from the
+        // text with the bad byte replaced.
+        let mut second =
+            format!(r#"{{"Records":[{},"#, record("c", time, "111122223333")).into_bytes();
+        second.extend_from_slice(b"{\"eventID\":\"d\xff\"},");
+        second.extend_from_slice(format!("{}]}}", record("e", time, "111122223333")).as_bytes());
+        let mut decoder = Decoder::default();
+        let key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/11/x.json.gz";
+        assert_eq!(decoder.decode(key, first.as_bytes()), 2);
+        assert_eq!(decoder.decode(key, &second), 2);
+        let batch = decoder.finish().batch;
+        let records = batch.column_by_name("eventjson").unwrap().as_string_view();
+        let values: Vec<&str> = records.iter().map(Option::unwrap).collect();
+        assert_eq!(
+            values,
+            [
+                record("a", time, "111122223333"),
+                record("b", time, "111122223333"),
+                record("c", time, "111122223333"),
+                record("e", time, "111122223333"),
+            ]
+        );
+        let blocks = records.data_buffers();
+        assert_eq!(blocks.len(), 2, "one block for each object");
+        assert_eq!(blocks[0].as_slice(), first.as_bytes());
+        assert_eq!(
+            blocks[1].as_slice(),
+            String::from_utf8_lossy(&second).as_bytes()
+        );
+
+        // The next batch holds only the text of its own objects.
+        assert_eq!(decoder.decode(key, first.as_bytes()), 2);
+        let batch = decoder.finish().batch;
+        let records = batch.column_by_name("eventjson").unwrap().as_string_view();
+        assert_eq!(records.data_buffers().len(), 1);
+        assert_eq!(records.value(1), record("b", time, "111122223333"));
     }
 
     #[test]

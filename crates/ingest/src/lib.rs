@@ -49,11 +49,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
+use arrow::buffer::Buffer;
 use futures::StreamExt;
 use tokio::sync::mpsc as async_mpsc;
 
 pub use ctlake_store::{Location, S3Options};
-pub use decode::{EventBatch, KeyContext, RejectReason, RejectedRecord};
+pub use decode::{EventBatch, KeyContext, RejectReason, RejectedRecord, batch_schema};
 pub use error::{Error, Result};
 pub use lake::{Lake, is_lake};
 pub use manifest::{ManifestEntry, OBJECTS_DIR};
@@ -680,6 +681,16 @@ fn worker(
     }
 }
 
+/// The bytes of `text`, read from `block` by [`utf8_text`], for the batch to
+/// hold: `block` itself unless invalid bytes were replaced.
+fn text_block(text: &str, block: &Buffer) -> Buffer {
+    if std::ptr::eq(text.as_ptr(), block.as_ptr()) {
+        block.clone()
+    } else {
+        Buffer::from(text.as_bytes())
+    }
+}
+
 /// An object's text as UTF-8. Invalid bytes become U+FFFD; each is listed
 /// by its position in the returned text and its offset in `bytes`, so the
 /// records holding one can be rejected and the rest read as usual.
@@ -748,7 +759,12 @@ fn read_object(
     };
     drop(bytes);
     outcome.decompressed = decompressed.text.len() as u64;
-    let (text, bad_bytes) = utf8_text(&decompressed.text);
+    let mut inflated = decompressed.text;
+    // The batch holds the text now, not a copy of each record: no room to spare.
+    inflated.shrink_to_fit();
+    let block = Buffer::from_vec(inflated);
+    let (text, bad_bytes) = utf8_text(block.as_slice());
+    builder.begin_object(&text, text_block(&text, &block));
     let mut scratch = Scratch::new();
     let context = &outcome.object.context;
     let Decoded {
@@ -853,7 +869,9 @@ impl Decoder {
     /// that lack their own account or region. Returns how many became rows.
     pub fn decode(&mut self, location: &str, text: &[u8]) -> usize {
         let (_, context) = source::classify(location);
-        let (text, bad_bytes) = utf8_text(text);
+        let block = Buffer::from(text);
+        let (text, bad_bytes) = utf8_text(block.as_slice());
+        self.builder.begin_object(&text, text_block(&text, &block));
         let mut scratch = Scratch::new();
         let decoded = decode_text(
             &text,
