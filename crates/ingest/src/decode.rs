@@ -374,7 +374,8 @@ impl EventBuilder {
     pub(crate) fn begin_object(&mut self, text: &str, block: Buffer) {
         debug_assert_eq!(text.as_bytes(), block.as_slice());
         self.object = ObjectText {
-            block: (u32::try_from(block.len()).is_ok()).then_some(block),
+            // Arrow numbers a block's bytes below u32::MAX.
+            block: (block.len() < u32::MAX as usize).then_some(block),
             base: text.as_ptr() as usize,
             index: None,
         };
@@ -389,8 +390,8 @@ impl EventBuilder {
         let columns = self.builders.iter_mut().map(Builder::finish).collect();
         let batch = RecordBatch::try_new(batch_schema(), columns)
             .expect("builders follow the batch schema");
-        // The next batch takes the object's text as a block of its own.
-        self.object.index = None;
+        // Batches end between objects: the last one's text is the batch's now.
+        self.object = ObjectText::default();
         self.partition_ids.clear();
         self.last = None;
         EventBatch {

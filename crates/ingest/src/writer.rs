@@ -229,6 +229,26 @@ struct Sealed {
     bytes: u64,
 }
 
+/// `column` with its string views copied out of their blocks when it uses
+/// under half of them. The records column holds views into whole objects'
+/// text; a partition that took a few rows of a batch would otherwise keep
+/// all of it, and the sort buffer's count of its bytes would say so.
+fn shed_sparse_views(column: ArrayRef) -> ArrayRef {
+    let Some(views) = column.as_string_view_opt() else {
+        return column;
+    };
+    let held: usize = views
+        .data_buffers()
+        .iter()
+        .map(arrow::buffer::Buffer::len)
+        .sum();
+    if held >= 2 * views.total_buffer_bytes_used() && held > 0 {
+        Arc::new(views.gc())
+    } else {
+        column
+    }
+}
+
 /// `f` of each item, in order, computed on up to `threads` threads.
 fn in_parallel<T: Send, R: Send>(
     items: Vec<T>,
@@ -446,15 +466,20 @@ impl PartitionedWriter {
             .collect();
         let order = lexsort_to_indices(&sort, None)?;
         let sorted_ids = take(sort[0].values.as_ref(), &order, None)?;
-        for range in partition(std::slice::from_ref(&sorted_ids))?.ranges() {
+        let ranges = partition(std::slice::from_ref(&sorted_ids))?.ranges();
+        let shared = ranges.len() > 1;
+        for range in ranges {
             let id = sorted_ids.as_primitive::<UInt32Type>().value(range.start);
             let key = &partitions[id as usize];
             // Each partition's rows are taken into buffers of their own: a
             // slice of one sorted batch would keep the whole batch alive for
             // as long as any partition still buffers a part of it.
             let rows = order.slice(range.start, range.end - range.start);
-            let slice =
-                RecordBatch::try_new(batch.schema(), take_arrays(batch.columns(), &rows, None)?)?;
+            let mut columns = take_arrays(batch.columns(), &rows, None)?;
+            if shared {
+                columns = columns.into_iter().map(shed_sparse_views).collect();
+            }
+            let slice = RecordBatch::try_new(batch.schema(), columns)?;
             self.append(key, &slice)?;
         }
         Ok(())
@@ -724,4 +749,47 @@ pub(crate) fn seal(writer: ArrowWriter<File>, temp: &std::path::Path) -> Result<
 /// The content hash column's 32 hex digits as a number.
 fn parse_hash(hex: &str) -> Option<u128> {
     (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok())?
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{AsArray, StringViewBuilder};
+    use arrow::buffer::Buffer;
+
+    use super::*;
+
+    /// Views of `len` bytes each at the starts of `count` stretches of one
+    /// 4,000-byte block.
+    fn views(count: u32, len: u32) -> ArrayRef {
+        let text = "x".repeat(4000);
+        let mut builder = StringViewBuilder::new();
+        let block = builder.append_block(Buffer::from(text.as_bytes()));
+        for i in 0..count {
+            builder.try_append_view(block, i * 40, len).unwrap();
+        }
+        Arc::new(builder.finish())
+    }
+
+    #[test]
+    fn sparse_views_are_copied_out_and_dense_ones_kept() {
+        let sparse = views(3, 20);
+        let shed = shed_sparse_views(Arc::clone(&sparse));
+        let kept = shed.as_string_view();
+        assert_eq!(
+            kept.data_buffers().iter().map(Buffer::len).sum::<usize>(),
+            60
+        );
+        assert_eq!(
+            kept.iter().collect::<Vec<_>>(),
+            sparse.as_string_view().iter().collect::<Vec<_>>()
+        );
+
+        let dense = views(100, 40);
+        assert!(Arc::ptr_eq(&shed_sparse_views(Arc::clone(&dense)), &dense));
+        let strings: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+        assert!(Arc::ptr_eq(
+            &shed_sparse_views(Arc::clone(&strings)),
+            &strings
+        ));
+    }
 }
