@@ -369,10 +369,15 @@ impl EventBuilder {
         }
     }
 
-    /// Starts an object whose records will be slices of `text`; `block`
-    /// holds the same bytes, for the records column to keep.
-    pub(crate) fn begin_object(&mut self, text: &str, block: Buffer) {
-        debug_assert_eq!(text.as_bytes(), block.as_slice());
+    /// Starts an object whose records will be slices of `text`, read from
+    /// `block` as UTF-8: the records column keeps `block` itself, or a copy
+    /// of `text` when invalid bytes in it were replaced.
+    pub(crate) fn begin_object(&mut self, text: &str, block: &Buffer) {
+        let block = if std::ptr::eq(text.as_ptr(), block.as_ptr()) {
+            block.clone()
+        } else {
+            Buffer::from(text.as_bytes())
+        };
         self.object = ObjectText {
             // Arrow numbers a block's bytes below u32::MAX.
             block: (block.len() < u32::MAX as usize).then_some(block),

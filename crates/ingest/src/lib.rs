@@ -681,16 +681,6 @@ fn worker(
     }
 }
 
-/// The bytes of `text`, read from `block` by [`utf8_text`], for the batch to
-/// hold: `block` itself unless invalid bytes were replaced.
-fn text_block(text: &str, block: &Buffer) -> Buffer {
-    if std::ptr::eq(text.as_ptr(), block.as_ptr()) {
-        block.clone()
-    } else {
-        Buffer::from(text.as_bytes())
-    }
-}
-
 /// An object's text as UTF-8. Invalid bytes become U+FFFD; each is listed
 /// by its position in the returned text and its offset in `bytes`, so the
 /// records holding one can be rejected and the rest read as usual.
@@ -764,7 +754,7 @@ fn read_object(
     inflated.shrink_to_fit();
     let block = Buffer::from_vec(inflated);
     let (text, bad_bytes) = utf8_text(block.as_slice());
-    builder.begin_object(&text, text_block(&text, &block));
+    builder.begin_object(&text, &block);
     let mut scratch = Scratch::new();
     let context = &outcome.object.context;
     let Decoded {
@@ -871,7 +861,7 @@ impl Decoder {
         let (_, context) = source::classify(location);
         let block = Buffer::from(text);
         let (text, bad_bytes) = utf8_text(block.as_slice());
-        self.builder.begin_object(&text, text_block(&text, &block));
+        self.builder.begin_object(&text, &block);
         let mut scratch = Scratch::new();
         let decoded = decode_text(
             &text,

@@ -231,8 +231,9 @@ struct Sealed {
 
 /// `column` with its string views copied out of their blocks when it uses
 /// under half of them. The records column holds views into whole objects'
-/// text; a partition that took a few rows of a batch would otherwise keep
-/// all of it, and the sort buffer's count of its bytes would say so.
+/// text; a partition that took a few rows of a batch (or the rows left of
+/// objects with many rejected records) would otherwise keep all of it, and
+/// the sort buffer's count of its bytes would say so.
 fn shed_sparse_views(column: ArrayRef) -> ArrayRef {
     let Some(views) = column.as_string_view_opt() else {
         return column;
@@ -466,19 +467,17 @@ impl PartitionedWriter {
             .collect();
         let order = lexsort_to_indices(&sort, None)?;
         let sorted_ids = take(sort[0].values.as_ref(), &order, None)?;
-        let ranges = partition(std::slice::from_ref(&sorted_ids))?.ranges();
-        let shared = ranges.len() > 1;
-        for range in ranges {
+        for range in partition(std::slice::from_ref(&sorted_ids))?.ranges() {
             let id = sorted_ids.as_primitive::<UInt32Type>().value(range.start);
             let key = &partitions[id as usize];
             // Each partition's rows are taken into buffers of their own: a
             // slice of one sorted batch would keep the whole batch alive for
             // as long as any partition still buffers a part of it.
             let rows = order.slice(range.start, range.end - range.start);
-            let mut columns = take_arrays(batch.columns(), &rows, None)?;
-            if shared {
-                columns = columns.into_iter().map(shed_sparse_views).collect();
-            }
+            let columns = take_arrays(batch.columns(), &rows, None)?
+                .into_iter()
+                .map(shed_sparse_views)
+                .collect();
             let slice = RecordBatch::try_new(batch.schema(), columns)?;
             self.append(key, &slice)?;
         }
