@@ -55,9 +55,10 @@ fn decode(c: &mut Criterion) {
 fn convert(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = archive(dir.path(), 32);
-    let json_bytes = ctlake_bench::inflate::inflate_all(&root, 1)
-        .expect("archive inflates")
-        .json_bytes;
+    let json_bytes =
+        ctlake_bench::inflate::inflate_all(&root, 1, ctlake_bench::inflate::Work::Inflate)
+            .expect("archive inflates")
+            .json_bytes;
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut group = c.benchmark_group("convert");
     group.sample_size(10);

@@ -63,6 +63,11 @@ enum Command {
         /// Threads [default: one per core].
         #[arg(long)]
         threads: Option<usize>,
+        /// Also hash each object's text with BLAKE3 and compress it with
+        /// zstd level 1 in 1 MiB pages: a lower bound on any ingest that
+        /// keeps every record verbatim and content-hashed, as ctlake does.
+        #[arg(long)]
+        keep_verbatim: bool,
     },
 }
 
@@ -126,9 +131,18 @@ fn main() -> std::io::Result<()> {
                 })
             );
         }
-        Command::Inflate { root, threads } => {
+        Command::Inflate {
+            root,
+            threads,
+            keep_verbatim,
+        } => {
+            let work = if keep_verbatim {
+                ctlake_bench::inflate::Work::KeepVerbatim
+            } else {
+                ctlake_bench::inflate::Work::Inflate
+            };
             let inflated =
-                ctlake_bench::inflate::inflate_all(&root, threads.unwrap_or_else(cores))?;
+                ctlake_bench::inflate::inflate_all(&root, threads.unwrap_or_else(cores), work)?;
             println!(
                 "{}",
                 serde_json::to_string(&inflated).expect("serialisable")
