@@ -791,7 +791,7 @@ fn append_value<'a>(
 
 #[cfg(test)]
 mod tests {
-    use arrow::array::AsArray;
+    use arrow::array::{Array, AsArray};
 
     use crate::Decoder;
     use crate::canonical::ContentHasher;
@@ -834,6 +834,53 @@ mod tests {
             ]
         );
         assert_eq!(batch.partitions.len(), 3, "each partition listed once");
+    }
+
+    #[test]
+    fn nulls_counted_between_values_land_on_their_rows() {
+        let time = "2024-03-11T00:00:00Z";
+        let with = |id: &str| {
+            format!(
+                r#"{{"eventID":"{id}","eventTime":"{time}","errorCode":"AccessDenied","tlsDetails":{{"tlsVersion":"TLSv1.3"}},"resources":[{{"ARN":"arn:aws:s3:::b"}}]}}"#
+            )
+        };
+        let without = |id: &str| format!(r#"{{"eventID":"{id}","eventTime":"{time}"}}"#);
+        let text = format!(
+            r#"{{"Records":[{},{},{},{},{},{}]}}"#,
+            without("a"),
+            without("b"),
+            with("c"),
+            without("d"),
+            with("e"),
+            without("f"),
+        );
+        let mut decoder = Decoder::default();
+        let key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/11/x.json.gz";
+        assert_eq!(decoder.decode(key, text.as_bytes()), 6);
+        let batch = decoder.finish().batch;
+        let present = [false, false, true, false, true, false];
+        let errors: Vec<Option<&str>> = batch
+            .column_by_name("errorcode")
+            .unwrap()
+            .as_string::<i32>()
+            .iter()
+            .collect();
+        let expected: Vec<Option<&str>> = present
+            .iter()
+            .map(|&p| p.then_some("AccessDenied"))
+            .collect();
+        assert_eq!(errors, expected);
+        let tls = batch.column_by_name("tlsdetails").unwrap().as_struct();
+        let versions = tls.column_by_name("tlsversion").unwrap().as_string::<i32>();
+        let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
+        for (row, &p) in present.iter().enumerate() {
+            assert_eq!(tls.is_valid(row), p, "tlsdetails of row {row}");
+            assert_eq!(versions.is_valid(row), p, "tlsversion of row {row}");
+            assert_eq!(resources.is_valid(row), p, "resources of row {row}");
+            assert_eq!(resources.value_length(row), i32::from(p), "row {row}");
+        }
+        assert_eq!(versions.value(4), "TLSv1.3");
+        assert_eq!(batch.num_rows(), 6);
     }
 
     #[test]
