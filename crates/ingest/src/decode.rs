@@ -203,6 +203,8 @@ impl Builder {
     fn append_nulls(&mut self, n: usize) {
         match self {
             Self::Utf8(b) => b.append_nulls(n),
+            // Every row keeps its record, so no run of these comes; the
+            // view builder has no call for a run.
             Self::Records(b) => {
                 for _ in 0..n {
                     b.append_null();
@@ -841,24 +843,30 @@ mod tests {
         let time = "2024-03-11T00:00:00Z";
         let with = |id: &str| {
             format!(
-                r#"{{"eventID":"{id}","eventTime":"{time}","errorCode":"AccessDenied","tlsDetails":{{"tlsVersion":"TLSv1.3"}},"resources":[{{"ARN":"arn:aws:s3:::b"}}]}}"#
+                r#"{{"eventID":"{id}","eventTime":"{time}","errorCode":"AccessDenied","readOnly":true,"tlsDetails":{{"tlsVersion":"TLSv1.3"}},"resources":[{{"ARN":"arn:aws:s3:::b"}}]}}"#
             )
         };
         let without = |id: &str| format!(r#"{{"eventID":"{id}","eventTime":"{time}"}}"#);
+        // A value of another type after counted nulls: the nulls are
+        // written, the value is not, and its row counts as null.
+        let odd = format!(
+            r#"{{"eventID":"g","eventTime":"{time}","errorCode":5,"tlsDetails":"x","resources":{{}}}}"#
+        );
         let text = format!(
-            r#"{{"Records":[{},{},{},{},{},{}]}}"#,
+            r#"{{"Records":[{},{},{},{},{},{},{odd},{}]}}"#,
             without("a"),
             without("b"),
             with("c"),
             without("d"),
             with("e"),
             without("f"),
+            with("h"),
         );
         let mut decoder = Decoder::default();
         let key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/11/x.json.gz";
-        assert_eq!(decoder.decode(key, text.as_bytes()), 6);
+        assert_eq!(decoder.decode(key, text.as_bytes()), 8);
         let batch = decoder.finish().batch;
-        let present = [false, false, true, false, true, false];
+        let present = [false, false, true, false, true, false, false, true];
         let errors: Vec<Option<&str>> = batch
             .column_by_name("errorcode")
             .unwrap()
@@ -870,6 +878,14 @@ mod tests {
             .map(|&p| p.then_some("AccessDenied"))
             .collect();
         assert_eq!(errors, expected);
+        let read_only: Vec<Option<bool>> = batch
+            .column_by_name("readonly")
+            .unwrap()
+            .as_boolean()
+            .iter()
+            .collect();
+        let expected: Vec<Option<bool>> = present.iter().map(|&p| p.then_some(true)).collect();
+        assert_eq!(read_only, expected);
         let tls = batch.column_by_name("tlsdetails").unwrap().as_struct();
         let versions = tls.column_by_name("tlsversion").unwrap().as_string::<i32>();
         let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
@@ -879,8 +895,10 @@ mod tests {
             assert_eq!(resources.is_valid(row), p, "resources of row {row}");
             assert_eq!(resources.value_length(row), i32::from(p), "row {row}");
         }
-        assert_eq!(versions.value(4), "TLSv1.3");
-        assert_eq!(batch.num_rows(), 6);
+        assert_eq!(versions.value(7), "TLSv1.3");
+        let extra = batch.column_by_name("extra").unwrap().as_string::<i32>();
+        assert!(extra.value(6).contains("errorCode"), "{}", extra.value(6));
+        assert_eq!(batch.num_rows(), 8);
     }
 
     #[test]
