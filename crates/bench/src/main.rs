@@ -64,8 +64,9 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
         /// Also hash each object's text with BLAKE3 and compress it with
-        /// zstd level 1 in 1 MiB pages: a lower bound on any ingest that
-        /// keeps every record verbatim and content-hashed, as ctlake does.
+        /// zstd level 1 in 1 MiB pages: about the least an ingest writing
+        /// ctlake's lake, which keeps every record verbatim and hashed,
+        /// can cost.
         #[arg(long)]
         keep_verbatim: bool,
     },
