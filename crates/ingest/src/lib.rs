@@ -50,7 +50,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
 use arrow::buffer::Buffer;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc as async_mpsc;
 
 pub use ctlake_store::{Location, S3Options};
@@ -86,11 +86,18 @@ const BATCH_ROWS: usize = 8 * 1024;
 /// Listed objects waiting to be fetched.
 const LISTED_QUEUE: usize = 1024;
 
-/// Objects handed from the fetcher to a worker, and their outcomes from the
-/// worker to the writer, at a time. Tens of thousands of small objects
-/// handed over one by one cost a thread wake-up each, a visible share of a
-/// run's CPU; a chunk takes what is ready and does not wait to fill.
-const CHUNK_OBJECTS: usize = 64;
+/// Objects are handed from the fetcher to a worker, and their outcomes from
+/// the worker to the writer, a chunk at a time, of up to this many bytes of
+/// objects (as listed, compressed): a full batch of rows or more. A worker's
+/// batch ends with its chunk, so a chunk of a few small objects makes a
+/// small batch, and every batch costs a sort, a take per partition and a
+/// write per column: chunks of 64 objects made batches of about 180 rows
+/// on an archive of small objects, and those costs a visible share of its
+/// ingest. A chunk takes what is ready and does not wait to fill.
+const CHUNK_BYTES: u64 = 4 << 20;
+
+/// Objects at most in a chunk, however small they are.
+const CHUNK_OBJECTS: usize = 4096;
 
 /// What to ingest and where.
 #[derive(Debug, Clone)]
@@ -532,9 +539,9 @@ async fn fetch_all(
                 (object, pending)
             }
         })
-        .buffer_unordered(concurrency)
-        .ready_chunks(CHUNK_OBJECTS);
-    while let Some(mut chunk) = fetched.next().await {
+        .buffer_unordered(concurrency);
+    let size = |(object, _): &FetchResult| object.listed.size;
+    while let Some(mut chunk) = next_chunk(&mut fetched, size, CHUNK_BYTES, CHUNK_OBJECTS).await {
         let fatal_at = chunk
             .iter()
             .position(|(_, result)| matches!(result, Pending::Fetched(Err(e)) if e.is_fatal()));
@@ -547,6 +554,27 @@ async fn fetch_all(
             return;
         }
     }
+}
+
+/// The next chunk of `items`: the next item, waited for, then those already
+/// ready, until the chunk holds `max_bytes` by `size` or `max_items` items.
+async fn next_chunk<T>(
+    items: &mut (impl futures::Stream<Item = T> + Unpin),
+    size: impl Fn(&T) -> u64,
+    max_bytes: u64,
+    max_items: usize,
+) -> Option<Vec<T>> {
+    let first = items.next().await?;
+    let mut bytes = size(&first);
+    let mut chunk = vec![first];
+    while bytes < max_bytes && chunk.len() < max_items {
+        let Some(Some(next)) = items.next().now_or_never() else {
+            break;
+        };
+        bytes += size(&next);
+        chunk.push(next);
+    }
+    Some(chunk)
 }
 
 /// Where the decode-and-write stage publishes.
@@ -1032,4 +1060,57 @@ fn run_id() -> String {
         now.subsec_micros(),
         (now.subsec_nanos() ^ std::process::id().rotate_left(16))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::channel::mpsc;
+    use futures::executor::block_on;
+
+    use super::next_chunk;
+
+    fn chunks(sizes: &[u64], max_bytes: u64, max_items: usize) -> Vec<Vec<u64>> {
+        let mut items = futures::stream::iter(sizes.to_vec());
+        let mut out = Vec::new();
+        while let Some(chunk) = block_on(next_chunk(&mut items, |&s| s, max_bytes, max_items)) {
+            out.push(chunk);
+        }
+        out
+    }
+
+    #[test]
+    fn a_chunk_closes_at_its_bytes_or_its_count() {
+        assert_eq!(
+            chunks(&[1, 1, 1, 1, 1], 3, 10),
+            vec![vec![1, 1, 1], vec![1, 1]]
+        );
+        assert_eq!(
+            chunks(&[0, 0, 0, 0, 0], 3, 2),
+            vec![vec![0, 0], vec![0, 0], vec![0]]
+        );
+        // An object past the bound is a chunk of its own; the bound counts
+        // what a chunk holds before the object that crosses it.
+        assert_eq!(
+            chunks(&[9, 1, 2, 1], 3, 10),
+            vec![vec![9], vec![1, 2], vec![1]]
+        );
+    }
+
+    #[test]
+    fn a_chunk_takes_what_is_ready_and_does_not_wait_to_fill() {
+        let (tx, mut rx) = mpsc::unbounded();
+        tx.unbounded_send(1u64).unwrap();
+        tx.unbounded_send(2).unwrap();
+        assert_eq!(
+            block_on(next_chunk(&mut rx, |&s| s, 100, 100)),
+            Some(vec![1, 2])
+        );
+        tx.unbounded_send(3).unwrap();
+        drop(tx);
+        assert_eq!(
+            block_on(next_chunk(&mut rx, |&s| s, 100, 100)),
+            Some(vec![3])
+        );
+        assert_eq!(block_on(next_chunk(&mut rx, |&s| s, 100, 100)), None);
+    }
 }
