@@ -16,7 +16,7 @@ With --many, it also ingests an archive of many small objects (a delivery a
 minute, a few events each) and then ingests it again into the same lake,
 where every object is known and unchanged: what a run keeps per object (its
 manifest, the index of objects already read) shows there, not in the events.
-Beside the first run it times inflating every object of that archive on both
+Beside the first run it times inflating every object of that archive on all
 cores (`ctlake-bench inflate`, as side_by_side.py does for its archive): per
 object costs (opening a file, starting a gzip stream) weigh on that floor too.
 

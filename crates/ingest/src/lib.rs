@@ -91,12 +91,14 @@ const LISTED_QUEUE: usize = 1024;
 /// objects (as listed, compressed): a full batch of rows or more. A worker's
 /// batch ends with its chunk, so a chunk of a few small objects makes a
 /// small batch, and every batch costs a sort, a take per partition and a
-/// write per column: chunks of 64 objects made batches of about 180 rows
-/// on an archive of small objects, and those costs a visible share of its
-/// ingest. A chunk takes what is ready and does not wait to fill.
+/// write per column. A chunk takes what is ready and does not wait to fill;
+/// what is ready at once is also bounded by tokio's cooperative budget
+/// (each receive from the listing spends one of 128 per poll), so chunks of
+/// small objects end at about 128 of them.
 const CHUNK_BYTES: u64 = 4 << 20;
 
-/// Objects at most in a chunk, however small they are.
+/// Objects at most in a chunk, however small they are: each one's outcome
+/// waits in the worker until its chunk is done.
 const CHUNK_OBJECTS: usize = 4096;
 
 /// What to ingest and where.
@@ -557,7 +559,8 @@ async fn fetch_all(
 }
 
 /// The next chunk of `items`: the next item, waited for, then those already
-/// ready, until the chunk holds `max_bytes` by `size` or `max_items` items.
+/// ready while the chunk holds less than `max_bytes` by `size` and fewer
+/// than `max_items` items. The item that reaches `max_bytes` stays in it.
 async fn next_chunk<T>(
     items: &mut (impl futures::Stream<Item = T> + Unpin),
     size: impl Fn(&T) -> u64,
@@ -1088,8 +1091,8 @@ mod tests {
             chunks(&[0, 0, 0, 0, 0], 3, 2),
             vec![vec![0, 0], vec![0, 0], vec![0]]
         );
-        // An object past the bound is a chunk of its own; the bound counts
-        // what a chunk holds before the object that crosses it.
+        // The object that crosses the bound ends its chunk, first or not.
+        assert_eq!(chunks(&[1, 9, 1], 3, 10), vec![vec![1, 9], vec![1]]);
         assert_eq!(
             chunks(&[9, 1, 2, 1], 3, 10),
             vec![vec![9], vec![1, 2], vec![1]]
