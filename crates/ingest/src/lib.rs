@@ -88,13 +88,13 @@ const LISTED_QUEUE: usize = 1024;
 
 /// Objects are handed from the fetcher to a worker, and their outcomes from
 /// the worker to the writer, a chunk at a time, of up to this many bytes of
-/// objects (as listed, compressed): a full batch of rows or more. A worker's
-/// batch ends with its chunk, so a chunk of a few small objects makes a
-/// small batch, and every batch costs a sort, a take per partition and a
-/// write per column. A chunk takes what is ready and does not wait to fill;
-/// what is ready at once is also bounded by tokio's cooperative budget
-/// (each receive from the listing spends one of 128 per poll), so chunks of
-/// small objects end at about 128 of them.
+/// objects (as listed, compressed). A worker's batch ends with its chunk, so
+/// a chunk of a few small objects makes a small batch, and every batch costs
+/// a sort, a take per partition and a write per column. A chunk takes what
+/// is ready and does not wait to fill. What is ready at once is also bounded
+/// by tokio's cooperative budget (each receive from the listing spends one
+/// of 128 per poll), so on local disk a chunk of small objects ends at 128
+/// of them, well short of this bound; larger objects, as from S3, meet it.
 const CHUNK_BYTES: u64 = 4 << 20;
 
 /// Objects at most in a chunk, however small they are: each one's outcome
