@@ -91,10 +91,7 @@ const LISTED_QUEUE: usize = 1024;
 /// objects (as listed, compressed). A worker's batch ends with its chunk, so
 /// a chunk of a few small objects makes a small batch, and every batch costs
 /// a sort, a take per partition and a write per column. A chunk takes what
-/// is ready and does not wait to fill. What is ready at once is also bounded
-/// by tokio's cooperative budget (each receive from the listing spends one
-/// of 128 per poll), so on local disk a chunk of small objects ends at 128
-/// of them, well short of this bound; larger objects, as from S3, meet it.
+/// is ready and does not wait to fill.
 const CHUNK_BYTES: u64 = 4 << 20;
 
 /// Objects at most in a chunk, however small they are: each one's outcome
@@ -571,7 +568,10 @@ async fn next_chunk<T>(
     let mut bytes = size(&first);
     let mut chunk = vec![first];
     while bytes < max_bytes && chunk.len() < max_items {
-        let Some(Some(next)) = items.next().now_or_never() else {
+        // Outside tokio's cooperative budget: a channel receive spends one of
+        // 128 a poll, so under it a chunk of small objects would end at 128
+        // whatever its bounds. The loop is bounded by `max_items` itself.
+        let Some(Some(next)) = tokio::task::unconstrained(items.next()).now_or_never() else {
             break;
         };
         bytes += size(&next);
@@ -1115,5 +1115,23 @@ mod tests {
             Some(vec![3])
         );
         assert_eq!(block_on(next_chunk(&mut rx, |&s| s, 100, 100)), None);
+    }
+
+    #[test]
+    fn tokio_s_budget_does_not_close_a_chunk() {
+        // The listing reaches the fetcher through a tokio channel, whose
+        // receives spend the task's cooperative budget of 128 a poll.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let chunk = runtime.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            for i in 0..1000u64 {
+                tx.send(i).unwrap();
+            }
+            let mut items = futures::stream::poll_fn(|cx| rx.poll_recv(cx));
+            next_chunk(&mut items, |_| 1, 10_000, 500).await
+        });
+        assert_eq!(chunk.map(|c| c.len()), Some(500));
     }
 }
