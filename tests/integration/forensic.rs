@@ -641,3 +641,77 @@ fn each_object_in_the_manifest_counts_its_own_copies() {
         assert_eq!(count(a, "written") + count(z, "written"), per_object);
     }
 }
+
+/// At most 64 partition files are open at once. A partition whose file was
+/// closed to make room for others, and whose events come again later in
+/// the run, gets a second file and still knows what its first holds: a copy
+/// of an event in the closed file is a duplicate, whether that file was
+/// still being closed or already published when the partition came back.
+#[test]
+fn a_partition_that_comes_back_after_its_file_closed_still_catches_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let original = rec("comes-back-1", "");
+    put(
+        &archive,
+        "a.json.gz",
+        &records(std::slice::from_ref(&original)),
+    );
+    // 80 other partitions of 110 events: more than a batch of rows between
+    // the first object and the last.
+    let (others, per_other) = (80, 110);
+    for i in 0..others {
+        let items: Vec<String> = (0..per_other)
+            .map(|j| {
+                rec(&format!("other-{i:02}-{j:03}"), "").replace(
+                    r#""recipientAccountId":"111122223333""#,
+                    &format!(r#""recipientAccountId":"2000000000{i:02}""#),
+                )
+            })
+            .collect();
+        put(&archive, &format!("m-{i:02}.json.gz"), &records(&items));
+    }
+    put(
+        &archive,
+        "z.json.gz",
+        &records(&[original, rec("comes-back-2", "")]),
+    );
+
+    let lake = dir.path().join("lake");
+    let mut options = ctlake_ingest::IngestOptions::new(vec![archive.into()], lake.clone().into());
+    // One worker: objects reach the writer in the order they are listed.
+    options.jobs = 1;
+    let report = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(ctlake_ingest::ingest(
+            &options,
+            std::sync::Arc::new(ctlake_ingest::NoProgress),
+        ))
+        .unwrap();
+    let others_written = (others * per_other) as u64;
+    assert_eq!(report.records_read, others_written + 3);
+    assert_eq!(report.events_written, others_written + 2);
+    assert_eq!(report.duplicates, 1);
+    let files_of = |account: &str| {
+        report
+            .files
+            .iter()
+            .filter(|f| f.path.contains(&format!("account={account}/")))
+            .count()
+    };
+    assert_eq!(files_of("111122223333"), 2);
+    assert_eq!(report.files.len(), others + 2);
+
+    let rows = rows_as_json(&query(
+        &lake,
+        "SELECT eventid, count(*) AS n FROM cloudtrail WHERE account = '111122223333' \
+         GROUP BY eventid ORDER BY eventid",
+    ));
+    let counted: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|r| (r["eventid"].as_str().unwrap(), r["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counted, [("comes-back-1", 1), ("comes-back-2", 1)]);
+    let total = rows_as_json(&query(&lake, "SELECT count(*) AS n FROM cloudtrail"));
+    assert_eq!(total[0]["n"], others_written + 2);
+}

@@ -21,7 +21,7 @@ use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{
@@ -81,14 +81,37 @@ const SORT_BUFFER_BYTES: usize = 128 << 20;
 /// than memory; listing and reading overlap many day folders at once.
 const MAX_OPEN_FILES: usize = 64;
 
+/// Rows up to which a file written in one row group keeps zstd for its
+/// [`bulky`] columns only. Parquet makes a compression and a
+/// decompression context for every column chunk it writes, and in a file
+/// of a few rows, where each of the other columns is a short dictionary
+/// and a few bytes of indices, making them was most of the file's cost and
+/// zstd saved next to nothing.
+const SMALL_FILE_ROWS: usize = 1024;
+
 /// The properties of every Parquet file ctlake writes.
 pub fn writer_properties(run_id: &str) -> WriterProperties {
+    properties(run_id, None)
+}
+
+/// The columns zstd still pays for in a file of a few rows: free text and
+/// values unique to each row.
+fn bulky(column: &ctlake_schema::Column) -> bool {
+    NO_DICTIONARY.contains(&column.name)
+        || matches!(column.kind, Kind::Json | Kind::RawRecord | Kind::Extra)
+}
+
+/// `one_row_group`: the rows of a file written in one row group, when they
+/// are known before it is started. Its bloom filters are then sized for
+/// the rows there are, rather than allocated for a full row group and
+/// folded down at the end, and a small file compresses its bulky columns
+/// only.
+fn properties(run_id: &str, one_row_group: Option<usize>) -> WriterProperties {
+    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level"));
     let mut builder = WriterProperties::builder()
         // Level 1: most of the size gain of zstd at about half the cost of
         // level 3, which made compression the larger part of the writer's time.
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("valid zstd level"),
-        ))
+        .set_compression(zstd)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(vec![
@@ -98,12 +121,19 @@ pub fn writer_properties(run_id: &str) -> WriterProperties {
             ),
             KeyValue::new("ctlake.run".to_owned(), run_id.to_owned()),
         ]));
+    // Sized for a full row group rather than the default million values:
+    // the same false-positive rate in a fraction of the memory.
+    let distinct = one_row_group.unwrap_or(ROW_GROUP_ROWS).max(1);
     for name in BLOOM_COLUMNS {
-        // Sized for a full row group rather than the default million values:
-        // the same false-positive rate in a fraction of the memory.
         builder = builder
             .set_column_bloom_filter_enabled(ColumnPath::from(*name), true)
-            .set_column_bloom_filter_max_ndv(ColumnPath::from(*name), ROW_GROUP_ROWS as u64);
+            .set_column_bloom_filter_max_ndv(ColumnPath::from(*name), distinct as u64);
+    }
+    if one_row_group.is_some_and(|rows| rows <= SMALL_FILE_ROWS) {
+        builder = builder.set_compression(Compression::UNCOMPRESSED);
+        for column in COLUMNS.iter().filter(|c| bulky(c)) {
+            builder = builder.set_column_compression(ColumnPath::from(column.name), zstd);
+        }
     }
     for name in NO_DICTIONARY {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(*name), false);
@@ -132,7 +162,10 @@ pub struct WrittenFile {
 }
 
 struct OpenFile {
-    writer: ArrowWriter<File>,
+    /// Started at the first flush, when it is known whether the file is
+    /// written in one row group and of how many rows.
+    writer: Option<ArrowWriter<File>>,
+    run_id: Arc<str>,
     temp: PathBuf,
     /// Path in the lake, relative to its root.
     target: String,
@@ -145,8 +178,9 @@ struct OpenFile {
 }
 
 impl OpenFile {
-    /// Writes the sort buffer out as one row group, in event-time order.
-    fn flush(&mut self, time_column: usize) -> Result<()> {
+    /// Writes the sort buffer out as one row group, in event-time order;
+    /// `last`: no rows will follow.
+    fn flush(&mut self, time_column: usize, last: bool) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -157,6 +191,15 @@ impl OpenFile {
             path: self.temp.clone(),
             source,
         };
+        if self.writer.is_none() {
+            let props = if last {
+                properties(&self.run_id, Some(rows))
+            } else {
+                writer_properties(&self.run_id)
+            };
+            self.writer = Some(start(&self.temp, props)?);
+        }
+        let writer = self.writer.as_mut().expect("started above");
         // Slices of consecutive deliveries, each sorted, often cover separate
         // stretches of time; in the order of their first rows they are then
         // written as they are, without a copy.
@@ -178,7 +221,7 @@ impl OpenFile {
         });
         if in_order {
             for batch in &pending {
-                self.writer.write(batch).map_err(parquet_error)?;
+                writer.write(batch).map_err(parquet_error)?;
             }
         } else {
             // Gathered from the slices in one copy, rather than a copy to
@@ -203,15 +246,20 @@ impl OpenFile {
                 .collect();
             let sorted = interleave_record_batch(&pending.iter().collect::<Vec<_>>(), &indices)?;
             drop(pending);
-            self.writer.write(&sorted).map_err(parquet_error)?;
+            writer.write(&sorted).map_err(parquet_error)?;
         }
-        self.writer.flush().map_err(parquet_error)
+        writer.flush().map_err(parquet_error)
     }
 
     /// Writes what is buffered and finishes the file.
     fn finish(mut self, time_column: usize) -> Result<Sealed> {
-        self.flush(time_column)?;
-        let bytes = seal(self.writer, &self.temp)?;
+        self.flush(time_column, true)?;
+        let writer = match self.writer {
+            Some(writer) => writer,
+            // Every row was a duplicate: the file is still written, empty.
+            None => start(&self.temp, writer_properties(&self.run_id))?,
+        };
+        let bytes = seal(writer, &self.temp)?;
         Ok(Sealed {
             temp: self.temp,
             target: self.target,
@@ -227,6 +275,60 @@ struct Sealed {
     target: String,
     rows: u64,
     bytes: u64,
+}
+
+impl Sealed {
+    fn publish(self, lake: &Lake, runtime: &tokio::runtime::Handle) -> Result<WrittenFile> {
+        runtime.block_on(lake.publish(&self.temp, &self.target))?;
+        Ok(WrittenFile {
+            path: self.target,
+            rows: self.rows,
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// Closes evicted files on a thread of its own. In an archive of many
+/// small partitions (an organization's accounts and regions, day after
+/// day) closing files is most of the writer's work: each is encoded,
+/// made durable and published while the writer goes on cutting batches. A
+/// file is handed over only while the thread waits for one, and closed by
+/// the writer otherwise, so both cores close files and at most one evicted
+/// file's rows wait outside the sort buffer.
+struct Closer {
+    files: mpsc::SyncSender<(PartitionKey, OpenFile)>,
+    closed: mpsc::Receiver<(PartitionKey, Result<WrittenFile>)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Closer {
+    fn start(lake: Arc<Lake>, runtime: tokio::runtime::Handle, time_column: usize) -> Self {
+        // No room to queue: a send succeeds only while the thread waits.
+        let (files, incoming) = mpsc::sync_channel::<(PartitionKey, OpenFile)>(0);
+        let (done, closed) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            for (key, file) in incoming {
+                let written = file
+                    .finish(time_column)
+                    .and_then(|sealed| sealed.publish(&lake, &runtime));
+                if done.send((key, written)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            files,
+            closed,
+            thread,
+        }
+    }
+
+    /// Waits for the thread to close what it was given and returns what it closed.
+    fn stop(self) -> Vec<(PartitionKey, Result<WrittenFile>)> {
+        drop(self.files);
+        self.thread.join().expect("the closer does not panic");
+        self.closed.try_iter().collect()
+    }
 }
 
 /// `column` with its string views copied out of their blocks when it uses
@@ -386,8 +488,7 @@ impl Positions {
 pub(crate) struct PartitionedWriter {
     lake: Arc<Lake>,
     runtime: tokio::runtime::Handle,
-    run_id: String,
-    props: WriterProperties,
+    run_id: Arc<str>,
     open: HashMap<PartitionKey, OpenFile>,
     next_file: u64,
     clock: u64,
@@ -403,6 +504,10 @@ pub(crate) struct PartitionedWriter {
     duplicates_file: RunFile,
     duplicates: HashMap<String, u64>,
     conflicts: Vec<Conflict>,
+    /// Started at the first eviction.
+    closer: Option<Closer>,
+    /// Partitions with files at the closer, and how many.
+    closing: HashMap<PartitionKey, usize>,
 }
 
 impl PartitionedWriter {
@@ -430,8 +535,7 @@ impl PartitionedWriter {
         Self {
             lake,
             runtime,
-            run_id: run_id.to_owned(),
-            props: writer_properties(run_id),
+            run_id: Arc::from(run_id),
             open: HashMap::new(),
             next_file: 0,
             clock: 0,
@@ -444,6 +548,8 @@ impl PartitionedWriter {
             duplicates_file,
             duplicates: HashMap::new(),
             conflicts: Vec::new(),
+            closer: None,
+            closing: HashMap::new(),
         }
     }
 
@@ -485,6 +591,7 @@ impl PartitionedWriter {
     }
 
     fn append(&mut self, key: &PartitionKey, slice: &RecordBatch) -> Result<()> {
+        self.collect_closed(false)?;
         self.clock += 1;
         if !self.open.contains_key(key) {
             if self.open.len() >= MAX_OPEN_FILES {
@@ -495,7 +602,7 @@ impl PartitionedWriter {
                     .map(|(k, _)| k.clone());
                 if let Some(oldest) = oldest {
                     let file = self.open.remove(&oldest).expect("key just found");
-                    self.close(&oldest, file)?;
+                    self.close(oldest, file)?;
                 }
             }
             if !self.indexes.contains_key(key) {
@@ -519,7 +626,7 @@ impl PartitionedWriter {
         self.pending_bytes += bytes;
         if file.pending_rows >= ROW_GROUP_ROWS {
             self.pending_bytes -= file.pending_bytes;
-            file.flush(self.positions.time)?;
+            file.flush(self.positions.time, false)?;
         }
         while self.pending_bytes > SORT_BUFFER_BYTES {
             let largest = self
@@ -528,7 +635,7 @@ impl PartitionedWriter {
                 .max_by_key(|f| f.pending_bytes)
                 .expect("buffered rows belong to open files");
             self.pending_bytes -= largest.pending_bytes;
-            largest.flush(self.positions.time)?;
+            largest.flush(self.positions.time, false)?;
         }
         Ok(())
     }
@@ -584,8 +691,8 @@ impl PartitionedWriter {
             None,
         )?;
         let n = copies.len();
-        for value in [&self.run_id, &key.account, &key.region, &key.date] {
-            columns.push(Arc::new(StringArray::from(vec![value.as_str(); n])));
+        for value in [&*self.run_id, &key.account, &key.region, &key.date] {
+            columns.push(Arc::new(StringArray::from(vec![value; n])));
         }
         let batch = RecordBatch::try_new(duplicates_schema(), columns)?;
         self.duplicates_file.write(&batch)?;
@@ -644,17 +751,9 @@ impl PartitionedWriter {
         self.next_file += 1;
         let target = format!("{TABLE_NAME}/{}/{name}", key.dir());
         let temp = self.lake.staging_path(&target)?;
-        let handle = File::create(&temp).map_err(|source| Error::Write {
-            path: temp.clone(),
-            source,
-        })?;
-        let writer = ArrowWriter::try_new(handle, file_schema(), Some(self.props.clone()))
-            .map_err(|source| Error::Parquet {
-                path: temp.clone(),
-                source,
-            })?;
         Ok(OpenFile {
-            writer,
+            writer: None,
+            run_id: Arc::clone(&self.run_id),
             temp,
             target,
             rows: 0,
@@ -665,34 +764,67 @@ impl PartitionedWriter {
         })
     }
 
-    fn close(&mut self, key: &PartitionKey, file: OpenFile) -> Result<()> {
+    /// Closes an evicted file: on the closer's thread when it is idle,
+    /// here otherwise.
+    fn close(&mut self, key: PartitionKey, file: OpenFile) -> Result<()> {
         self.pending_bytes -= file.pending_bytes;
-        let sealed = file.finish(self.positions.time)?;
-        self.publish(key, sealed)
+        let closer = self.closer.get_or_insert_with(|| {
+            Closer::start(
+                Arc::clone(&self.lake),
+                self.runtime.clone(),
+                self.positions.time,
+            )
+        });
+        match closer.files.try_send((key.clone(), file)) {
+            Ok(()) => {
+                *self.closing.entry(key).or_default() += 1;
+                Ok(())
+            }
+            Err(
+                mpsc::TrySendError::Full((_, file)) | mpsc::TrySendError::Disconnected((_, file)),
+            ) => {
+                let written = file
+                    .finish(self.positions.time)?
+                    .publish(&self.lake, &self.runtime)?;
+                self.published(&key, written);
+                Ok(())
+            }
+        }
     }
 
-    fn publish(&mut self, key: &PartitionKey, sealed: Sealed) -> Result<()> {
-        let Sealed {
-            temp,
-            target,
-            rows,
-            bytes,
-        } = sealed;
-        // Reloaded from the published files if the run comes back here.
-        self.indexes.remove(key);
-        self.runtime.block_on(self.lake.publish(&temp, &target))?;
-        if let Some((dir, _)) = target.rsplit_once('/') {
+    /// Takes the files the closer has published, waiting for all of them
+    /// when `all`.
+    fn collect_closed(&mut self, all: bool) -> Result<()> {
+        let closed: Vec<_> = match &self.closer {
+            None => return Ok(()),
+            Some(closer) if !all => closer.closed.try_iter().collect(),
+            Some(_) => self.closer.take().expect("matched").stop(),
+        };
+        for (key, written) in closed {
+            let count = self.closing.get_mut(&key).expect("handed over");
+            *count -= 1;
+            if *count == 0 {
+                self.closing.remove(&key);
+            }
+            self.published(&key, written?);
+        }
+        Ok(())
+    }
+
+    fn published(&mut self, key: &PartitionKey, written: WrittenFile) {
+        if let Some((dir, _)) = written.path.rsplit_once('/') {
             self.existing
                 .entry(dir.to_owned())
                 .or_default()
-                .push(target.clone());
+                .push(written.path.clone());
         }
-        self.written.push(WrittenFile {
-            path: target,
-            rows,
-            bytes,
-        });
-        Ok(())
+        // Reloaded from the published files if the run comes back here.
+        // A partition open again, or with another file still closing, keeps
+        // its index: it holds this file's keys too.
+        if !self.open.contains_key(key) && !self.closing.contains_key(key) {
+            self.indexes.remove(key);
+        }
+        self.written.push(written);
     }
 
     /// How many of the records read from `location` were copies of events
@@ -705,6 +837,7 @@ impl PartitionedWriter {
     /// Closes every open file, encoding the last buffers on up to `threads`
     /// threads, and returns all files this writer published.
     pub(crate) fn finish(mut self, threads: usize) -> Result<WriterOutcome> {
+        self.collect_closed(true)?;
         let mut open: Vec<_> = std::mem::take(&mut self.open).into_iter().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
         self.pending_bytes = 0;
@@ -716,7 +849,8 @@ impl PartitionedWriter {
         });
         for result in sealed {
             let (key, sealed) = result?;
-            self.publish(&key, sealed)?;
+            let written = sealed.publish(&self.lake, &self.runtime)?;
+            self.published(&key, written);
         }
         let mut conflicts = self.conflicts;
         conflicts.sort_by(|a, b| {
@@ -728,6 +862,18 @@ impl PartitionedWriter {
             conflicts,
         })
     }
+}
+
+/// Starts the staged Parquet file `temp`.
+fn start(temp: &std::path::Path, props: WriterProperties) -> Result<ArrowWriter<File>> {
+    let handle = File::create(temp).map_err(|source| Error::Write {
+        path: temp.to_owned(),
+        source,
+    })?;
+    ArrowWriter::try_new(handle, file_schema(), Some(props)).map_err(|source| Error::Parquet {
+        path: temp.to_owned(),
+        source,
+    })
 }
 
 /// Finishes a staged Parquet file and makes it durable before it is
