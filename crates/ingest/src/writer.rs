@@ -83,10 +83,10 @@ const MAX_OPEN_FILES: usize = 64;
 
 /// Rows up to which a file written in one row group keeps zstd for its
 /// [`bulky`] columns only. Parquet makes a compression and a
-/// decompression context for every column chunk it writes, and in a file
-/// of a few rows, where each of the other columns is a short dictionary
-/// and a few bytes of indices, making them was most of the file's cost and
-/// zstd saved next to nothing.
+/// decompression context for every column chunk it writes; in a file of a
+/// few rows each of the other columns is a short dictionary and a few
+/// bytes of indices, where zstd saves next to nothing, and in an archive
+/// of such partitions the contexts took a sixth of ingest.
 const SMALL_FILE_ROWS: usize = 1024;
 
 /// The properties of every Parquet file ctlake writes.
