@@ -47,11 +47,21 @@ pub fn ctlake(args: &[&str], scratch: &Path) -> Output {
 
 /// Ingests `inputs` into a new lake under `dir` with the library.
 pub fn ingest(inputs: &[PathBuf], dir: &Path) -> (PathBuf, ctlake_ingest::IngestReport) {
+    ingest_with(inputs, dir, |_| {})
+}
+
+/// [`ingest`], with the default options changed by `adjust` first.
+pub fn ingest_with(
+    inputs: &[PathBuf],
+    dir: &Path,
+    adjust: impl FnOnce(&mut ctlake_ingest::IngestOptions),
+) -> (PathBuf, ctlake_ingest::IngestReport) {
     let lake = dir.join("lake");
-    let options = ctlake_ingest::IngestOptions::new(
+    let mut options = ctlake_ingest::IngestOptions::new(
         inputs.iter().cloned().map(Into::into).collect(),
         lake.clone().into(),
     );
+    adjust(&mut options);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -677,17 +677,8 @@ fn a_partition_that_comes_back_after_its_file_closed_still_catches_copies() {
         &records(&[original, rec("comes-back-2", "")]),
     );
 
-    let lake = dir.path().join("lake");
-    let mut options = ctlake_ingest::IngestOptions::new(vec![archive.into()], lake.clone().into());
     // One worker: objects reach the writer in the order they are listed.
-    options.jobs = 1;
-    let report = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(ctlake_ingest::ingest(
-            &options,
-            std::sync::Arc::new(ctlake_ingest::NoProgress),
-        ))
-        .unwrap();
+    let (lake, report) = common::ingest_with(&[archive], dir.path(), |options| options.jobs = 1);
     let others_written = (others * per_other) as u64;
     assert_eq!(report.records_read, others_written + 3);
     assert_eq!(report.events_written, others_written + 2);
