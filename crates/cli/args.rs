@@ -195,8 +195,8 @@ impl S3Args {
 
 #[derive(Debug, Args)]
 pub struct LakeArg {
-    /// A lake (folder or s3://bucket/prefix), or a raw archive to ingest into a cached lake
-    /// first [env: CTLAKE_LAKE].
+    /// A lake (folder or s3://bucket/prefix); `sql` and `query` also take a raw archive,
+    /// ingested into a cached lake first [env: CTLAKE_LAKE].
     #[arg(long, value_name = "PATH", conflicts_with = "path")]
     pub lake: Option<String>,
     /// Same as --lake.

@@ -41,7 +41,7 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
         std::fs::remove_dir_all(&lake)
             .with_context(|| format!("removing stale cached lake {}", lake.display()))?;
     }
-    eprintln!(
+    diag!(
         "{source} is not a lake: ingesting it into {}",
         lake.display()
     );
@@ -52,9 +52,9 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
         .await
         .with_context(|| format!("ingesting {source} into {}", lake.display()))?;
     bar.finish();
-    eprint!("{report}");
+    diag!("{}", report.to_string().trim_end());
     if !report.is_clean() {
-        eprintln!("warning: not everything in {source} could be ingested (see above)");
+        diag!("warning: not everything in {source} could be ingested (see above)");
     }
     std::fs::write(&marker, &fingerprint)
         .with_context(|| format!("writing {}", marker.display()))?;

@@ -4,6 +4,17 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// `eprintln!` for diagnostics that may outlive their reader
+/// (`ctlake ingest … 2>&1 | grep -m1 …`): with nobody left to read them,
+/// they are dropped rather than turning a finished run into a panic. The
+/// exit status, and an ingest's run report in the lake, still tell the outcome.
+macro_rules! diag {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod command;
 mod embedded;
@@ -19,7 +30,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Parser;
 use ctlake_ingest::Location;
 
@@ -53,7 +64,7 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => ExitStatus::Success.into(),
         Err(e) => {
-            eprintln!("ctlake: {}", error_text(&e));
+            diag!("ctlake: {}", error_text(&e));
             ExitStatus::Error.into()
         }
     }
@@ -132,7 +143,7 @@ async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
         .with_context(|| format!("ingest into {}", args.lake))?;
     bar.finish();
     if !args.quiet {
-        eprint!("{report}");
+        diag!("{}", report.to_string().trim_end());
     }
     Ok(if report.is_clean() {
         ExitStatus::Success
@@ -155,7 +166,21 @@ async fn open(
 }
 
 async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
-    let (ctx, location) = open(&args.lake, &args.s3).await?;
+    // Status audits a lake: an archive, an empty folder or a mistyped path
+    // is not one, and a cached lake built from it would pass as one that
+    // balances.
+    let text = args
+        .lake
+        .location()
+        .context("no lake given: pass --lake PATH or set CTLAKE_LAKE")?;
+    let location = Location::parse(&text)?;
+    let options = args.s3.options();
+    if !ctlake_query::is_lake_at(&location, &options).await? {
+        bail!(
+            "{location}: not a ctlake lake; `ctlake ingest ARCHIVE --lake {location}` makes one (`sql` and `query` also take an archive directly)"
+        );
+    }
+    let ctx = ctlake_query::open_lake_at(&location, &options).await?;
     let mut stdout = std::io::stdout().lock();
     let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
     stdout.flush()?;
@@ -193,10 +218,17 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
     };
     let (ctx, _) = open(&lake, &args.s3).await?;
     let outcome = hunt::run(&ctx, &hunts, &window, &params).await;
-    hunt::print(&outcome, &window, args.format, &mut stdout)?;
-    stdout.flush()?;
+    let printed =
+        hunt::print(&outcome, &window, args.format, &mut stdout).and_then(|()| Ok(stdout.flush()?));
+    // A reader that stops early (`| head -1`) has seen findings: the exit
+    // status must still say so, for scripts under `set -o pipefail`.
+    if let Err(e) = printed
+        && !is_broken_pipe(&e)
+    {
+        return Err(e);
+    }
     for (_, error) in &outcome.errors {
-        eprintln!("ctlake: {error}");
+        diag!("ctlake: {error}");
     }
     let findings: usize = outcome
         .findings
@@ -204,7 +236,7 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
         .map(ctlake_hunt::Findings::len)
         .sum();
     let firing = outcome.findings.iter().filter(|f| !f.is_empty()).count();
-    eprintln!(
+    diag!(
         "{} hunts run, {firing} with findings, {findings} findings, {} failed",
         hunts.len(),
         outcome.errors.len()

@@ -268,8 +268,9 @@ fn read_sources(root: &Path, out: &mut HashMap<String, Vec<Value>>) {
         let Value::Array(records) = doc["Records"].clone() else {
             panic!("{name}: no Records")
         };
+        // ctlake names each object by its canonical path.
         out.insert(
-            std::path::absolute(&path).unwrap().display().to_string(),
+            std::fs::canonicalize(&path).unwrap().display().to_string(),
             records,
         );
     }

@@ -166,3 +166,228 @@ fn refuses_to_write_into_a_folder_that_is_not_a_lake() {
             .contains("not a ctlake lake and not empty; refusing to write into it")
     );
 }
+
+/// A copy of the sample archive under `dir`, and the argument naming it.
+fn sample_copy(dir: &Path) -> std::path::PathBuf {
+    let copy = dir.join("sample");
+    copy_dir(&common::repo().join("sample-logs"), &copy);
+    copy
+}
+
+fn parquet_files(lake: &Path) -> usize {
+    walkdir::WalkDir::new(lake.join("cloudtrail"))
+        .into_iter()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "parquet")
+        })
+        .count()
+}
+
+#[test]
+fn a_lake_refused_inside_its_input_leaves_nothing_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    std::os::unix::fs::symlink(&sample, dir.path().join("link")).unwrap();
+    for lake in [sample.join("lake"), dir.path().join("link/lake")] {
+        let out = common::ingest_cli(&sample, &lake, dir.path(), &[]);
+        common::assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is inside the input") && stderr.contains("never written to"),
+            "{stderr}"
+        );
+        assert!(
+            !sample.join("lake").exists(),
+            "{} was created",
+            lake.display()
+        );
+    }
+}
+
+#[test]
+fn a_missing_input_stops_the_run_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let missing = dir.path().join("no-such-archive");
+    let lake = dir.path().join("lake");
+    let out = ctlake(
+        &[
+            "ingest",
+            sample.to_str().unwrap(),
+            missing.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: cannot read", missing.display())),
+        "{stderr}"
+    );
+    assert!(
+        !lake.exists(),
+        "nothing is written when an input is missing"
+    );
+}
+
+#[test]
+fn the_same_files_by_another_path_are_already_in_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    common::assert_exit(&common::ingest_cli(&sample, &lake, dir.path(), &[]), 0);
+    let files = parquet_files(&lake);
+    std::os::unix::fs::symlink(&sample, dir.path().join("link")).unwrap();
+    for other in [dir.path().join("link"), sample.join("AWSLogs/../AWSLogs")] {
+        common::assert_exit(&common::ingest_cli(&other, &lake, dir.path(), &[]), 0);
+        let report = common::newest_report(&lake);
+        assert_eq!(report["objects_unchanged"], 54, "{}", other.display());
+        assert_eq!(report["records_read"], 0, "{}", other.display());
+    }
+    assert_eq!(parquet_files(&lake), files);
+    let copies = common::query(&lake, "SELECT count(*) AS n FROM duplicates");
+    assert_eq!(common::rows_as_json(&copies)[0]["n"], 0);
+}
+
+#[test]
+fn a_run_of_only_copies_writes_no_empty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    common::assert_exit(&common::ingest_cli(&sample, &lake, dir.path(), &[]), 0);
+    let files = parquet_files(&lake);
+    assert_eq!(files, 11);
+    // Another copy of the archive: other objects, the same events.
+    let again = dir.path().join("again");
+    copy_dir(&sample, &again);
+    let out = common::ingest_cli(&again, &lake, dir.path(), &[]);
+    common::assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("476 read = 0 written + 476 duplicates + 0 rejected"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(common::newest_report(&lake)["files"], serde_json::json!([]));
+    assert_eq!(parquet_files(&lake), files);
+}
+
+#[test]
+fn an_object_over_the_cap_is_read_again_when_the_cap_is_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let text = format!(
+        r#"{{"Records":[{}]}}"#,
+        (0..20).map(record).collect::<Vec<_>>().join(",")
+    );
+    write_gz(&archive.join("big.json.gz"), text.as_bytes());
+    let lake = dir.path().join("lake");
+    let small = ["--max-object-bytes", "1000"];
+    let out = common::ingest_cli(&archive, &lake, dir.path(), &small);
+    common::assert_exit(&out, 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("see --max-object-bytes"));
+    // The same cap would fail the same way: the object is not read again.
+    common::assert_exit(&common::ingest_cli(&archive, &lake, dir.path(), &small), 0);
+    assert_eq!(common::newest_report(&lake)["objects_unchanged"], 1);
+    // A larger one reads it.
+    common::assert_exit(&common::ingest_cli(&archive, &lake, dir.path(), &[]), 0);
+    let report = common::newest_report(&lake);
+    assert_eq!(report["events_written"], 20);
+    assert_eq!(report["objects_unchanged"], 0);
+}
+
+#[test]
+fn every_records_array_and_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    write_gz(
+        &archive.join("twice.json.gz"),
+        format!(r#"{{"Records":[{}],"Records":[{}]}}"#, record(0), record(1)).as_bytes(),
+    );
+    write_gz(
+        &archive.join("bom.json.gz"),
+        format!("\u{feff}{{\"Records\":[{}]}}", record(2)).as_bytes(),
+    );
+    let lake = dir.path().join("lake");
+    let out = common::ingest_cli(&archive, &lake, dir.path(), &[]);
+    // The object with two arrays is reported, and none of its records lost.
+    common::assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"twice.json.gz: 2 "Records" arrays in one object"#),
+        "{stderr}"
+    );
+    let rows = common::rows_as_json(&common::query(
+        &lake,
+        "SELECT eventid, source_index FROM cloudtrail ORDER BY eventid",
+    ));
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["eventid"].as_str().unwrap(),
+                r["source_index"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("trunc-0000", 0), ("trunc-0001", 1), ("trunc-0002", 0)]
+    );
+}
+
+#[test]
+fn a_selection_that_matches_nothing_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let out = common::ingest_cli(&sample, &lake, dir.path(), &["--start", "2030-01-01"]);
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing there matches --account/--region/--start/--end"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no AWSLogs/ folder"), "{stderr}");
+}
+
+#[test]
+fn status_reads_lakes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let out = ctlake(&["status", sample.to_str().unwrap()], dir.path());
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a ctlake lake"));
+    assert!(
+        !dir.path().join("cache").exists(),
+        "no cached lake is built"
+    );
+}
+
+#[test]
+fn a_report_nobody_reads_does_not_fail_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let mut child = common::command(
+        &[
+            "ingest",
+            sample.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+        ],
+        dir.path(),
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(common::newest_report(&lake)["events_written"], 476);
+}

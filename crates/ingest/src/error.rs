@@ -45,6 +45,13 @@ pub enum Error {
     /// The object is JSON but has no `Records` array.
     #[error("{location}: no \"Records\" array: not a CloudTrail log file")]
     NoRecords { location: String },
+    /// The object has more than one `Records` member. Every record of every
+    /// one is read; the object is reported because JSON tools differ on
+    /// which of the arrays they keep.
+    #[error(
+        "{location}: {arrays} \"Records\" arrays in one object (JSON tools differ on which they keep); the records of all of them were read, numbered in order"
+    )]
+    RepeatedRecords { location: String, arrays: usize },
     /// The object's top-level JSON value is not an object.
     #[error("{location}: top-level JSON value is not an object: not a CloudTrail log file")]
     NotAnObject { location: String },
@@ -83,7 +90,7 @@ pub enum Error {
     Setup(String),
     /// The lake would be written inside the archive being read.
     #[error("the lake {lake} is inside the input {input}; evidence folders are never written to")]
-    LakeInsideInput { lake: PathBuf, input: PathBuf },
+    LakeInsideInput { lake: String, input: String },
     /// Writing the lake failed.
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -113,6 +120,7 @@ impl Error {
             | Self::Json { location, .. }
             | Self::NoRecords { location }
             | Self::NotAnObject { location }
+            | Self::RepeatedRecords { location, .. }
             | Self::NotALake { location }
             | Self::LayoutVersion { location, .. }
             | Self::Store { location, .. }

@@ -307,6 +307,14 @@ enum Mode<'g, G> {
     Raw { skip: usize },
 }
 
+impl<G> Clone for Mode<'_, G> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<G> Copy for Mode<'_, G> {}
+
 fn walk_records<'a, G: Guide>(
     text: &'a str,
     mode: Mode<'_, G>,
@@ -316,12 +324,10 @@ fn walk_records<'a, G: Guide>(
     let mut de = serde_json::Deserializer::from_str(text);
     let found = de
         .deserialize_any(TopVisitor {
-            records: RecordsSeed {
-                text,
-                mode,
-                on_record,
-                count: &mut *count,
-            },
+            text,
+            mode,
+            on_record,
+            count: &mut *count,
         })
         .map_err(|e| RecordsError::Json {
             error: e,
@@ -332,7 +338,8 @@ fn walk_records<'a, G: Guide>(
         records: *count,
     })?;
     match found {
-        Top::Records => Ok(*count),
+        Top::Records(1) => Ok(*count),
+        Top::Records(arrays) => Err(RecordsError::Repeated { arrays }),
         Top::NoRecords => Err(RecordsError::NoRecords),
         Top::NotObject => Err(RecordsError::NotObject),
     }
@@ -347,16 +354,26 @@ pub(crate) enum RecordsError {
     },
     NoRecords,
     NotObject,
+    /// The object has `arrays` members named `Records`. JSON tools differ on
+    /// which one they keep; the records of every one were handed over, in
+    /// order, numbered on from one array to the next.
+    Repeated {
+        arrays: usize,
+    },
 }
 
 enum Top {
-    Records,
+    /// How many `Records` members the object has.
+    Records(usize),
     NoRecords,
     NotObject,
 }
 
 struct TopVisitor<'f, 'a, G> {
-    records: RecordsSeed<'f, 'a, G>,
+    text: &'a str,
+    mode: Mode<'f, G>,
+    on_record: &'f mut dyn FnMut(usize, Record<'a>),
+    count: &'f mut usize,
 }
 
 impl<'de, G: Guide> Visitor<'de> for TopVisitor<'_, 'de, G> {
@@ -365,19 +382,25 @@ impl<'de, G: Guide> Visitor<'de> for TopVisitor<'_, 'de, G> {
         f.write_str(r#"an object {"Records": [...]}"#)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
-        let mut records = Some(self.records);
-        let mut found = Top::NoRecords;
+        let mut arrays = 0;
         while let Some(Str(key)) = map.next_key()? {
-            if key == "Records"
-                && let Some(seed) = records.take()
-            {
-                map.next_value_seed(seed)?;
-                found = Top::Records;
+            if key == "Records" {
+                map.next_value_seed(RecordsSeed {
+                    text: self.text,
+                    mode: self.mode,
+                    on_record: &mut *self.on_record,
+                    count: &mut *self.count,
+                })?;
+                arrays += 1;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(found)
+        Ok(if arrays == 0 {
+            Top::NoRecords
+        } else {
+            Top::Records(arrays)
+        })
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -649,6 +672,23 @@ mod tests {
             for_each_record("", &PLAIN, &mut none),
             Err(RecordsError::Json { .. })
         ));
+    }
+
+    #[test]
+    fn records_of_every_records_array_are_handed_over_in_order() {
+        let text = r#"{"Records":[{"a":1},{"b":2}],"x":0,"Records":[{"c":3}]}"#;
+        let mut seen = Vec::new();
+        let err = for_each_record(text, &PLAIN, &mut |i, r| seen.push((i, r.text.to_owned())))
+            .unwrap_err();
+        assert_eq!(
+            seen,
+            [
+                (0, r#"{"a":1}"#.to_owned()),
+                (1, r#"{"b":2}"#.to_owned()),
+                (2, r#"{"c":3}"#.to_owned())
+            ]
+        );
+        assert!(matches!(err, RecordsError::Repeated { arrays: 2 }));
     }
 
     #[test]

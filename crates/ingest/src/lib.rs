@@ -211,6 +211,7 @@ struct ListCounts {
     excluded: u64,
     unchanged: u64,
     no_layout: Vec<String>,
+    nothing_selected: Vec<String>,
     unreadable: Vec<ObjectFailure>,
 }
 
@@ -248,8 +249,8 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
     for input in &options.inputs {
         archives.push(open_archive(input, &options.s3).await?);
     }
+    refuse_lake_inside_input(&options.lake, &options.inputs)?;
     let lake = Arc::new(Lake::create_or_open(&options.lake, &options.s3).await?);
-    refuse_lake_inside_input(&lake, &options.inputs)?;
     let run_id = run_id();
     let lock = lake.lock(&run_id).await?;
     let result = run(options, &lake, archives, run_id, progress, started).await;
@@ -311,8 +312,12 @@ async fn remove_interrupted(
 }
 
 /// Every object version committed runs read.
-async fn known_objects(lake: &Lake, committed: &HashSet<String>) -> Result<KnownObjects> {
-    let mut known = KnownObjectsBuilder::default();
+async fn known_objects(
+    lake: &Lake,
+    committed: &HashSet<String>,
+    max_object_bytes: u64,
+) -> Result<KnownObjects> {
+    let mut known = KnownObjectsBuilder::new(max_object_bytes);
     for path in lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await? {
         let run = path
             .rsplit('/')
@@ -335,7 +340,7 @@ async fn run(
 ) -> Result<IngestReport> {
     let (committed, interrupted) = runs(lake).await?;
     let (removed, existing) = remove_interrupted(lake, &interrupted).await?;
-    let known = Arc::new(known_objects(lake, &committed).await?);
+    let known = Arc::new(known_objects(lake, &committed, options.max_object_bytes).await?);
     let started_marker = format!("{META_DIR}/{RUNS_DIR}/{run_id}{STARTED_SUFFIX}");
     lake.put(&started_marker, Vec::new()).await?;
 
@@ -388,6 +393,7 @@ async fn run(
     report.objects_unchanged = counts.unchanged;
     report.uncommitted_files_removed = removed;
     report.no_layout = counts.no_layout;
+    report.nothing_selected = counts.nothing_selected;
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
     let unreadable = counts.unreadable.clone();
@@ -426,23 +432,61 @@ async fn run(
     }
 }
 
-fn refuse_lake_inside_input(lake: &Lake, inputs: &[Location]) -> Result<()> {
-    let Some(root) = lake.local_root() else {
-        return Ok(());
-    };
+/// Refuses a lake inside an input folder or prefix, before the lake is
+/// created: a refused run leaves nothing in the evidence. Local paths are
+/// compared as the files they name, so a symlink or `..` does not get past.
+fn refuse_lake_inside_input(lake: &Location, inputs: &[Location]) -> Result<()> {
     for input in inputs {
-        if let Location::Local(path) = input
-            && let Ok(input) = std::path::absolute(path)
-            && root.starts_with(&input)
-            && input.is_dir()
-        {
+        let inside = match (lake, input) {
+            (Location::Local(lake), Location::Local(input)) => {
+                let input = physical(input);
+                input.is_dir() && physical(lake).starts_with(&input)
+            }
+            (
+                Location::S3 { bucket, prefix },
+                Location::S3 {
+                    bucket: input_bucket,
+                    prefix: input_prefix,
+                },
+            ) => {
+                bucket == input_bucket
+                    && (input_prefix.is_empty()
+                        || prefix == input_prefix
+                        || prefix.starts_with(&format!("{input_prefix}/")))
+            }
+            _ => false,
+        };
+        if inside {
             return Err(Error::LakeInsideInput {
-                lake: root.to_owned(),
-                input,
+                lake: lake.to_string(),
+                input: input.to_string(),
             });
         }
     }
     Ok(())
+}
+
+/// The file a path names, with symlinks and `..` resolved as far as the
+/// path exists (a lake is often not created yet).
+fn physical(path: &std::path::Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut existing = absolute.as_path();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return missing
+                .iter()
+                .rev()
+                .fold(real, |path, name| path.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name);
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }
 
 /// Walks every archive, classifies what it lists, and passes on the objects
@@ -460,6 +504,7 @@ async fn list_all(
         let (walk_tx, mut walk_rx) = async_mpsc::channel::<source::Entry>(LISTED_QUEUE);
         let walk = source::walk(&**archive, &selection, walk_tx);
         let root = archive.root().to_owned();
+        let mut admitted = 0u64;
         let forward = async {
             while let Some(entry) = walk_rx.recv().await {
                 let listed = match entry {
@@ -483,6 +528,7 @@ async fn list_all(
                     counts.excluded += 1;
                     continue;
                 }
+                admitted += 1;
                 if !kind.is_fetched() {
                     counts.skipped += 1;
                     continue;
@@ -511,6 +557,9 @@ async fn list_all(
         let summary = walked?;
         if summary.no_layout {
             counts.no_layout.push(archive.name());
+        }
+        if !summary.no_layout && admitted == 0 && !selection.is_all() {
+            counts.nothing_selected.push(archive.name());
         }
     }
     Ok(counts)
@@ -809,6 +858,10 @@ fn read_object(
         Err(json::RecordsError::NotObject) => Some(Error::NotAnObject {
             location: location.clone(),
         }),
+        Err(json::RecordsError::Repeated { arrays }) => Some(Error::RepeatedRecords {
+            location: location.clone(),
+            arrays,
+        }),
     });
     if error.is_some() {
         outcome.leftover = Some(Leftover::of(&text.as_bytes()[consumed..]));
@@ -842,7 +895,10 @@ fn decode_text<'a>(
     let base = text.as_ptr() as usize;
     let (mut written, mut rejected) = (0u64, Vec::new());
     let mut consumed = 0usize;
-    let walked = json::for_each_record(text, decode::guide(), &mut |i, record| {
+    // A byte-order mark is not JSON, but editors that save a log again add
+    // one; offsets stay counted from the first byte.
+    let records = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let walked = json::for_each_record(records, decode::guide(), &mut |i, record| {
         let start = record.text.as_ptr() as usize - base;
         let end = start + record.text.len();
         consumed = end;
@@ -957,6 +1013,10 @@ fn account(
         });
     }
     let error_text = error.as_ref().map(ToString::to_string);
+    let capped_at = match &error {
+        Some(Error::TooLarge { limit, .. }) => Some(*limit),
+        _ => None,
+    };
     match &error_text {
         Some(reason) => {
             rejected_rows.push(&Rejected {
@@ -1000,6 +1060,7 @@ fn account(
         rejected: rejected_count,
         error: error_text,
         fetched: fetched_ok,
+        capped_at,
     })
 }
 

@@ -53,6 +53,10 @@ pub struct ManifestEntry {
     /// broken (not gzip, bad JSON, over the size cap) is not, unless it
     /// changes: it would fail the same way.
     pub fetched: bool,
+    /// The size cap (`--max-object-bytes`) it decompressed past, if it did.
+    /// A later run with a larger cap reads it again; one with the same cap
+    /// would fail the same way, and does not.
+    pub capped_at: Option<u64>,
 }
 
 /// The object versions committed runs read: what the next run needs to tell
@@ -94,10 +98,22 @@ fn version(
 }
 
 /// Gathers the versions manifests list, one manifest file at a time.
-#[derive(Debug, Default)]
-pub(crate) struct KnownObjectsBuilder(Vec<Digest>);
+#[derive(Debug)]
+pub(crate) struct KnownObjectsBuilder {
+    known: Vec<Digest>,
+    max_object_bytes: u64,
+}
 
 impl KnownObjectsBuilder {
+    /// For a run whose size cap is `max_object_bytes`: objects an earlier run
+    /// stopped at a smaller cap are not known to it.
+    pub(crate) fn new(max_object_bytes: u64) -> Self {
+        Self {
+            known: Vec::new(),
+            max_object_bytes,
+        }
+    }
+
     /// Adds the versions a manifest file (Parquet bytes) lists as read.
     pub(crate) fn read(&mut self, bytes: Vec<u8>) -> Result<()> {
         use arrow::array::{Array, AsArray};
@@ -107,7 +123,7 @@ impl KnownObjectsBuilder {
         // Sized to what each manifest adds: grown by doubling, the list could
         // end up with nearly as much spare room as it holds.
         let rows = builder.metadata().file_metadata().num_rows();
-        self.0
+        self.known
             .reserve_exact(usize::try_from(rows).unwrap_or_default());
         let reader = builder.build().map_err(manifest_error)?;
         for batch in reader {
@@ -124,9 +140,19 @@ impl KnownObjectsBuilder {
                 .as_primitive::<TimestampNanosecondType>()
                 .clone();
             let fetched = column("fetched")?.as_boolean().clone();
-            self.0.extend(
+            // Absent from manifests written before caps were recorded.
+            let capped_at = batch
+                .column_by_name("capped_at")
+                .map(|c| c.as_primitive::<UInt64Type>().clone());
+            let settled = |row| {
+                fetched.value(row)
+                    && capped_at.as_ref().is_none_or(|capped| {
+                        capped.is_null(row) || capped.value(row) >= self.max_object_bytes
+                    })
+            };
+            self.known.extend(
                 (0..batch.num_rows())
-                    .filter(|&row| fetched.value(row))
+                    .filter(|&row| settled(row))
                     .filter_map(|row| {
                         version(
                             location.value(row),
@@ -141,7 +167,7 @@ impl KnownObjectsBuilder {
     }
 
     pub(crate) fn finish(self) -> KnownObjects {
-        let mut known = self.0;
+        let mut known = self.known;
         known.sort_unstable();
         known.dedup();
         known.shrink_to_fit();
@@ -248,6 +274,7 @@ mod tests {
             rejected: 0,
             error: None,
             fetched: true,
+            capped_at: None,
         };
         let mut writer =
             ManifestWriter::new(Arc::clone(&lake), runtime.handle().clone(), "r").unwrap();
@@ -283,7 +310,7 @@ mod tests {
         assert_eq!(sizes, (0..count as u64).collect::<Vec<_>>());
 
         let bytes = std::fs::read(dir.path().join(&written.path)).unwrap();
-        let mut known = KnownObjectsBuilder::default();
+        let mut known = KnownObjectsBuilder::new(u64::MAX);
         known.read(bytes).unwrap();
         let known = known.finish();
         let listed = |size, etag: &str| crate::Listed {

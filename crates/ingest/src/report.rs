@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR};
 use serde::Serialize;
 
 use crate::source::ObjectKind;
@@ -57,6 +58,8 @@ pub struct IngestReport {
     pub uncommitted_files_removed: u64,
     /// Archives where a selection was given but no `AWSLogs/` layout was found.
     pub no_layout: Vec<String>,
+    /// Archives where nothing listed matches the selection.
+    pub nothing_selected: Vec<String>,
     /// Why the run stopped early, when it did (refused credentials, missing bucket).
     pub aborted: Option<String>,
     /// Records found in `Records` arrays.
@@ -148,6 +151,12 @@ impl fmt::Display for IngestReport {
                 "  warning: {archive}: no AWSLogs/ folder found, so --account/--region/--start/--end selected nothing there"
             )?;
         }
+        for archive in &self.nothing_selected {
+            writeln!(
+                f,
+                "  warning: {archive}: nothing there matches --account/--region/--start/--end"
+            )?;
+        }
         if let Some(reason) = &self.aborted {
             writeln!(f, "  STOPPED EARLY: {reason}")?;
         }
@@ -189,9 +198,7 @@ impl fmt::Display for IngestReport {
                 };
                 writeln!(f, "  {}{kept}", failure.reason)?;
             }
-            if self.failures.len() > LISTED {
-                writeln!(f, "  … and {} more", self.failures.len() - LISTED)?;
-            }
+            self.fmt_more(f, self.failures.len(), "the objects table")?;
         }
         if !self.conflicts.is_empty() {
             writeln!(f, "eventID conflicts:")?;
@@ -205,24 +212,33 @@ impl fmt::Display for IngestReport {
                     c.index
                 )?;
             }
-            if self.conflicts.len() > LISTED {
-                writeln!(f, "  … and {} more", self.conflicts.len() - LISTED)?;
-            }
+            self.fmt_more(f, self.conflicts.len(), "the conflicts view")?;
         }
         if !self.rejections.is_empty() {
             writeln!(f, "rejected records (kept in the rejected table):")?;
             for r in self.rejections.iter().take(LISTED) {
                 writeln!(f, "  {}#{}: {}", r.location, r.index, r.reason)?;
             }
-            if self.rejections.len() > LISTED {
-                writeln!(f, "  … and {} more", self.rejections.len() - LISTED)?;
-            }
+            self.fmt_more(f, self.rejections.len(), "the rejected table")?;
         }
         Ok(())
     }
 }
 
 impl IngestReport {
+    /// Where to find the rest of a list cut at [`LISTED`].
+    fn fmt_more(&self, f: &mut fmt::Formatter<'_>, count: usize, table: &str) -> fmt::Result {
+        if count <= LISTED {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "  … and {} more: all {count} are in {table} and in the lake's {META_DIR}/{RUNS_DIR}/{}{REPORT_SUFFIX}",
+            count - LISTED,
+            self.run_id
+        )
+    }
+
     /// The summary lines on conflicts and new fields, when there are any.
     fn fmt_findings(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.conflicts.is_empty() {

@@ -280,9 +280,12 @@ pub struct LocalArchive {
 }
 
 impl LocalArchive {
-    /// The archive at `path` (made absolute).
+    /// The archive at `path`, named by its canonical path: the same file
+    /// reached through a symlink or `..` is the same object, not a second
+    /// delivery of its events. A path that does not exist fails here,
+    /// before the run starts.
     pub fn new(path: &std::path::Path) -> Result<Self, Error> {
-        let root = std::path::absolute(path).map_err(|source| Error::Read {
+        let root = std::fs::canonicalize(path).map_err(|source| Error::Read {
             location: path.display().to_string(),
             source,
         })?;
@@ -574,6 +577,14 @@ pub(crate) struct WalkSummary {
     pub(crate) no_layout: bool,
 }
 
+/// What [`discover`] found: the folders to list as trees, and whether it
+/// met the trail layout at all.
+#[derive(Default)]
+struct Found {
+    trees: Vec<String>,
+    layout: bool,
+}
+
 /// Sends every object of `archive` that `selection` may admit. With a
 /// selection, only the matching trail-layout folders are listed: discovery
 /// levels (`AWSLogs/`, organization, service, region, year, month) one level
@@ -600,11 +611,11 @@ pub(crate) async fn walk(
         archive.list_tree(&start, tx).await?;
         return Ok(summary);
     }
-    let mut trees = Vec::new();
-    discover(archive, selection, start, 0, &mut trees, tx).await?;
-    summary.no_layout = trees.is_empty();
+    let mut found = Found::default();
+    discover(archive, selection, start, 0, &mut found, tx).await?;
+    summary.no_layout = !found.layout;
     // Day folders are independent: list several at once.
-    let mut listings = futures::stream::iter(trees)
+    let mut listings = futures::stream::iter(found.trees)
         .map(|dir| async move { archive.list_tree(&dir, tx).await })
         .buffer_unordered(8);
     while let Some(listed) = listings.next().await {
@@ -631,7 +642,7 @@ fn discover<'a>(
     selection: &'a Selection,
     dir: String,
     depth: usize,
-    trees: &'a mut Vec<String>,
+    found: &'a mut Found,
     tx: &'a mpsc::Sender<Entry>,
 ) -> futures::future::BoxFuture<'a, Result<(), Error>> {
     Box::pin(async move {
@@ -643,10 +654,11 @@ fn discover<'a>(
             let (dirs, files) = archive.list_dir(&dir).await?;
             send_all(files, tx).await;
             for sub in dirs {
-                discover(archive, selection, sub, depth + 1, trees, tx).await?;
+                discover(archive, selection, sub, depth + 1, found, tx).await?;
             }
             return Ok(());
         };
+        found.layout = true;
         let after = &segments[at + 1..];
         let in_org = after.first().is_some_and(|s| s.starts_with("o-"));
         let rest = layout_folders(after);
@@ -655,7 +667,7 @@ fn discover<'a>(
             0 if in_org && !selection.accounts.is_empty() => {
                 for account in &selection.accounts {
                     let sub = format!("{dir}{account}/");
-                    discover(archive, selection, sub, depth, trees, tx).await?;
+                    discover(archive, selection, sub, depth, found, tx).await?;
                 }
             }
             0 => {
@@ -665,7 +677,7 @@ fn discover<'a>(
                     let name = leaf(&sub);
                     let org = !in_org && name.starts_with("o-");
                     if org || selection.admits_account(name) {
-                        discover(archive, selection, sub, depth, trees, tx).await?;
+                        discover(archive, selection, sub, depth, found, tx).await?;
                     }
                 }
             }
@@ -673,13 +685,13 @@ fn discover<'a>(
             1 => {
                 for service in ["CloudTrail", "CloudTrail-Insight", "CloudTrail-Digest"] {
                     let sub = format!("{dir}{service}/");
-                    discover(archive, selection, sub, depth, trees, tx).await?;
+                    discover(archive, selection, sub, depth, found, tx).await?;
                 }
             }
             2 if !selection.regions.is_empty() => {
                 for region in &selection.regions {
                     let sub = format!("{dir}{region}/");
-                    discover(archive, selection, sub, depth, trees, tx).await?;
+                    discover(archive, selection, sub, depth, found, tx).await?;
                 }
             }
             3 if selection.first_day.is_some() && selection.last_day.is_some() => {
@@ -688,7 +700,7 @@ fn discover<'a>(
                 };
                 let mut day = first;
                 while day <= last {
-                    trees.push(format!(
+                    found.trees.push(format!(
                         "{dir}{:04}/{:02}/{:02}/",
                         day.year(),
                         day.month(),
@@ -704,15 +716,15 @@ fn discover<'a>(
                 for sub in dirs {
                     if folder_admitted(selection, rest, leaf(&sub)) {
                         if rest.len() == 5 {
-                            trees.push(sub);
+                            found.trees.push(sub);
                         } else {
-                            discover(archive, selection, sub, depth, trees, tx).await?;
+                            discover(archive, selection, sub, depth, found, tx).await?;
                         }
                     }
                 }
             }
             // Inside a day folder already: the rest is one tree.
-            _ => trees.push(dir),
+            _ => found.trees.push(dir),
         }
         Ok(())
     })

@@ -251,21 +251,34 @@ impl OpenFile {
         writer.flush().map_err(parquet_error)
     }
 
-    /// Writes what is buffered and finishes the file.
-    fn finish(mut self, time_column: usize) -> Result<Sealed> {
+    /// Writes what is buffered and finishes the file; `None` when every row
+    /// given to it was a duplicate. Such a file is never started, and
+    /// writing it empty would leave a file for every partition a re-read
+    /// archive touches, each of them opened by every later query.
+    fn finish(mut self, time_column: usize) -> Result<Option<Sealed>> {
         self.flush(time_column, true)?;
-        let writer = match self.writer {
-            Some(writer) => writer,
-            // Every row was a duplicate: the file is still written, empty.
-            None => start(&self.temp, writer_properties(&self.run_id))?,
+        let Some(writer) = self.writer else {
+            return Ok(None);
         };
         let bytes = seal(writer, &self.temp)?;
-        Ok(Sealed {
+        Ok(Some(Sealed {
             temp: self.temp,
             target: self.target,
             rows: self.rows,
             bytes,
-        })
+        }))
+    }
+
+    /// Finishes the file and publishes it, if it has rows.
+    fn close(
+        self,
+        time_column: usize,
+        lake: &Lake,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Option<WrittenFile>> {
+        self.finish(time_column)?
+            .map(|sealed| sealed.publish(lake, runtime))
+            .transpose()
     }
 }
 
@@ -297,7 +310,7 @@ impl Sealed {
 /// file's rows wait outside the sort buffer.
 struct Closer {
     files: mpsc::SyncSender<(PartitionKey, OpenFile)>,
-    closed: mpsc::Receiver<(PartitionKey, Result<WrittenFile>)>,
+    closed: mpsc::Receiver<(PartitionKey, Result<Option<WrittenFile>>)>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -308,9 +321,7 @@ impl Closer {
         let (done, closed) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             for (key, file) in incoming {
-                let written = file
-                    .finish(time_column)
-                    .and_then(|sealed| sealed.publish(&lake, &runtime));
+                let written = file.close(time_column, &lake, &runtime);
                 if done.send((key, written)).is_err() {
                     break;
                 }
@@ -324,7 +335,7 @@ impl Closer {
     }
 
     /// Waits for the thread to close what it was given and returns what it closed.
-    fn stop(self) -> Vec<(PartitionKey, Result<WrittenFile>)> {
+    fn stop(self) -> Vec<(PartitionKey, Result<Option<WrittenFile>>)> {
         drop(self.files);
         self.thread.join().expect("the closer does not panic");
         self.closed.try_iter().collect()
@@ -783,9 +794,7 @@ impl PartitionedWriter {
             Err(
                 mpsc::TrySendError::Full((_, file)) | mpsc::TrySendError::Disconnected((_, file)),
             ) => {
-                let written = file
-                    .finish(self.positions.time)?
-                    .publish(&self.lake, &self.runtime)?;
+                let written = file.close(self.positions.time, &self.lake, &self.runtime)?;
                 self.published(&key, written);
                 Ok(())
             }
@@ -811,12 +820,15 @@ impl PartitionedWriter {
         Ok(())
     }
 
-    fn published(&mut self, key: &PartitionKey, written: WrittenFile) {
-        if let Some((dir, _)) = written.path.rsplit_once('/') {
-            self.existing
-                .entry(dir.to_owned())
-                .or_default()
-                .push(written.path.clone());
+    fn published(&mut self, key: &PartitionKey, written: Option<WrittenFile>) {
+        if let Some(written) = written {
+            if let Some((dir, _)) = written.path.rsplit_once('/') {
+                self.existing
+                    .entry(dir.to_owned())
+                    .or_default()
+                    .push(written.path.clone());
+            }
+            self.written.push(written);
         }
         // Reloaded from the published files if the run comes back here.
         // A partition open again, or with another file still closing, keeps
@@ -824,7 +836,6 @@ impl PartitionedWriter {
         if !self.open.contains_key(key) && !self.closing.contains_key(key) {
             self.indexes.remove(key);
         }
-        self.written.push(written);
     }
 
     /// How many of the records read from `location` were copies of events
@@ -849,7 +860,9 @@ impl PartitionedWriter {
         });
         for result in sealed {
             let (key, sealed) = result?;
-            let written = sealed.publish(&self.lake, &self.runtime)?;
+            let written = sealed
+                .map(|sealed| sealed.publish(&self.lake, &self.runtime))
+                .transpose()?;
             self.published(&key, written);
         }
         let mut conflicts = self.conflicts;

@@ -140,6 +140,7 @@ static OBJECTS: LazyLock<SchemaRef> = LazyLock::new(|| {
         count("rejected"),
         text("error"),
         Field::new("fetched", DataType::Boolean, false),
+        Field::new("capped_at", DataType::UInt64, true),
     ]))
 });
 
