@@ -167,3 +167,51 @@ WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{en
         "sample-logs has four root events: one in the sample trail, three in CT-PE-001's scenario"
     );
 }
+
+#[test]
+fn findings_of_one_event_id_and_time_print_in_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let root_call = r#"{"eventVersion":"1.08","eventTime":"2024-03-10T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","eventID":"same-id","recipientAccountId":"111122223333","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root"}}"#;
+    // Two deliveries of one eventID with other content: both are stored, in
+    // the order they are read, which is not the order of their other columns.
+    for (name, ip) in [("a.json.gz", "198.51.100.2"), ("b.json.gz", "198.51.100.1")] {
+        let record = root_call.replace(
+            r#""awsRegion""#,
+            &format!(r#""sourceIPAddress":"{ip}","awsRegion""#),
+        );
+        common::write_gz(
+            &archive.join(name),
+            format!(r#"{{"Records":[{record}]}}"#).as_bytes(),
+        );
+    }
+    let lake = dir.path().join("lake");
+    common::assert_exit(&common::ingest_cli(&archive, &lake, dir.path(), &["-q"]), 0);
+    let lake = lake.display().to_string();
+    let out = ctlake(
+        &["hunt", "--lake", &lake, "CT-PE-001", "--format", "ndjson"],
+        dir.path(),
+    );
+    common::assert_exit(&out, 1);
+    let ips: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["sourceipaddress"].to_string())
+        .collect();
+    assert_eq!(ips, [r#""198.51.100.1""#, r#""198.51.100.2""#]);
+}
+
+#[test]
+fn findings_exit_1_when_the_reader_stops_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample();
+    let mut child = common::command(
+        &["hunt", "--lake", &lake, "CT-DE-001", "--format", "ndjson"],
+        dir.path(),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}

@@ -507,7 +507,8 @@ fn read_hunt(path: &Path) -> Result<Hunt> {
 }
 
 /// A hunt's findings: rows with at least [`FINDING_COLUMNS`], ordered by
-/// event time and id so runs over the same lake print the same.
+/// event time, id and then every other column, so runs over the same lake
+/// print the same.
 #[derive(Debug, Clone)]
 pub struct Findings {
     /// The hunt that found them.
@@ -560,12 +561,16 @@ pub async fn run(
             found: found.join(", "),
         });
     }
-    let df = df
-        .sort(vec![
-            datafusion::prelude::col("eventtime").sort(true, false),
-            datafusion::prelude::col("eventid").sort(true, false),
-        ])
-        .map_err(query)?;
+    // Every column breaks ties, so findings that differ anywhere (two
+    // records sharing an eventID and time) print in the same order each run.
+    let order = df
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| !f.data_type().is_nested())
+        .map(|f| datafusion::prelude::ident(f.name()).sort(true, false))
+        .collect();
+    let df = df.sort(order).map_err(query)?;
     let batches = df.collect().await.map_err(query)?;
     Ok(Findings {
         hunt: hunt.clone(),
