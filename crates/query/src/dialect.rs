@@ -46,20 +46,31 @@ pub fn parse(sql: &str) -> Result<Vec<DFStatement>> {
 }
 
 /// `FROM <EDS id|ARN|placeholder>` as `FROM cloudtrail`. Done on the text:
-/// none of these forms is an SQL identifier.
+/// none of these forms is an SQL identifier. String literals and comments
+/// are passed over whole: a hunt may look for these very words in the SQL
+/// that CloudTrail Lake's own `StartQuery` events log.
 fn table_references(sql: &str) -> std::borrow::Cow<'_, str> {
     static EDS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r#"(?i)\b(FROM|JOIN)(\s+)(?:"|`)?("#,
+            r"(?is)'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/",
+            r#"|\b(FROM|JOIN)(\s+)(?:"|`)?("#,
             r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]*:\d*:eventdatastore/[A-Za-z0-9-]+",
             r"|\$EDS_ID\b",
+            r"|event_data_store_id\b",
             r"|<[^<>\n]*>",
             r"|[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}",
             r#")(?:"|`)?"#
         ))
         .expect("valid pattern")
     });
-    EDS.replace_all(sql, "${1}${2}cloudtrail")
+    EDS.replace_all(sql, |found: &regex::Captures<'_>| {
+        match (found.get(1), found.get(2)) {
+            (Some(keyword), Some(space)) => {
+                format!("{}{}cloudtrail", keyword.as_str(), space.as_str())
+            }
+            _ => found[0].to_owned(),
+        }
+    })
 }
 
 fn translate(statement: &mut DFStatement) -> Result<()> {
@@ -646,6 +657,7 @@ mod tests {
             "$EDS_ID",
             "<EDS ID>",
             "<event_data_store_id>",
+            "event_data_store_ID",
         ] {
             assert_eq!(
                 sql(&format!("SELECT eventName FROM {from} WHERE x = 1")),
@@ -653,6 +665,20 @@ mod tests {
                 "{from}"
             );
         }
+    }
+
+    #[test]
+    fn event_data_stores_in_literals_and_comments_stay_as_written() {
+        assert_eq!(
+            sql("SELECT 'FROM $EDS_ID' AS s, 'it''s JOIN <x>' AS t -- FROM $EDS_ID\nFROM $EDS_ID"),
+            "SELECT 'FROM $EDS_ID' AS s, 'it''s JOIN <x>' AS t FROM cloudtrail"
+        );
+        assert_eq!(
+            sql(
+                "SELECT 1 FROM /* FROM a1b2c3d4-5678-90ab-cdef-EXAMPLE11111 */ t WHERE q LIKE '%FROM a1b2c3d4-5678-90ab-cdef-EXAMPLE11111%'"
+            ),
+            "SELECT 1 FROM t WHERE q LIKE '%FROM a1b2c3d4-5678-90ab-cdef-EXAMPLE11111%'"
+        );
     }
 
     #[test]
