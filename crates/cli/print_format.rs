@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
+use arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 /// How results are printed.
@@ -48,7 +49,7 @@ pub fn print_batches<W: Write>(
                 batches
             };
             let table = arrow::util::pretty::pretty_format_batches_with_options(batches, &options)?;
-            writeln!(out, "{table}")?;
+            writeln!(out, "{}", visible_controls(&table.to_string()))?;
         }
         Format::Csv => {
             let mut writer = arrow::csv::WriterBuilder::new()
@@ -62,7 +63,7 @@ pub fn print_batches<W: Write>(
             }
         }
         Format::Json => {
-            let mut writer = arrow::json::ArrayWriter::new(&mut *out);
+            let mut writer = json_writer::<_, JsonArray>(&mut *out);
             for batch in batches {
                 writer.write(batch)?;
             }
@@ -70,7 +71,7 @@ pub fn print_batches<W: Write>(
             writeln!(out)?;
         }
         Format::Ndjson => {
-            let mut writer = arrow::json::LineDelimitedWriter::new(&mut *out);
+            let mut writer = json_writer::<_, LineDelimited>(&mut *out);
             for batch in batches {
                 writer.write(batch)?;
             }
@@ -78,6 +79,34 @@ pub fn print_batches<W: Write>(
         }
     }
     Ok(())
+}
+
+/// JSON rows with every column as a member, `null` included: scripts read
+/// `row["principal"]` whatever the row holds.
+fn json_writer<W: Write, F: JsonFormat>(out: W) -> arrow::json::Writer<W, F> {
+    arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build(out)
+}
+
+/// Control characters in the table as their visible symbols (ESC as ␛, CR
+/// as ␍). The values are the attacker's (user agents, request parameters,
+/// error messages): printed raw, they could retitle or clear the analyst's
+/// terminal, or move the cursor back over a line to hide it.
+fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c != '\n' && c.is_control();
+    if !table.contains(hidden) {
+        return std::borrow::Cow::Borrowed(table);
+    }
+    table
+        .chars()
+        .map(|c| match u32::from(c) {
+            _ if !hidden(c) => c,
+            code @ 0..0x20 => char::from_u32(0x2400 + code).unwrap_or('\u{fffd}'),
+            0x7f => '\u{2421}',
+            _ => '\u{fffd}',
+        })
+        .collect()
 }
 
 fn is_nested(t: &DataType) -> bool {
@@ -128,11 +157,11 @@ fn flatten_nested(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(flat_schema(&batch.schema()), columns)
 }
 
-/// Rows as JSON objects, as arrow-json writes them (NULL members left out).
+/// Rows as JSON objects, as the json format prints them.
 pub fn json_rows(
     batches: &[RecordBatch],
 ) -> anyhow::Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    let mut writer = json_writer::<_, JsonArray>(Vec::new());
     for batch in batches {
         writer.write(batch)?;
     }
@@ -180,12 +209,35 @@ mod tests {
         assert_eq!(render(Format::Csv, false), "eventname,n\nGetObject,3\n,1\n");
         assert_eq!(
             render(Format::Json, false),
-            "[{\"eventname\":\"GetObject\",\"n\":3},{\"n\":1}]\n"
+            "[{\"eventname\":\"GetObject\",\"n\":3},{\"eventname\":null,\"n\":1}]\n"
         );
         assert_eq!(
             render(Format::Ndjson, false),
-            "{\"eventname\":\"GetObject\",\"n\":3}\n{\"n\":1}\n"
+            "{\"eventname\":\"GetObject\",\"n\":3}\n{\"eventname\":null,\"n\":1}\n"
         );
+    }
+
+    #[test]
+    fn a_table_shows_control_characters_rather_than_sending_them() {
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "useragent",
+            DataType::Utf8,
+            true,
+        )]));
+        let agent = "evil\u{1b}[2J\u{1b}]0;pwned\u{7}\rFAKE\u{7f}\u{9b}";
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(vec![agent]))],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, &[batch], Format::Table).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("evil\u{241b}[2J\u{241b}]0;pwned\u{2407}\u{240d}FAKE\u{2421}\u{fffd}"),
+            "{out}"
+        );
+        assert!(!out.chars().any(|c| c != '\n' && c.is_control()), "{out}");
     }
 
     #[test]
