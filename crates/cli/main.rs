@@ -30,7 +30,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 use ctlake_ingest::Location;
 
@@ -166,21 +166,14 @@ async fn open(
 }
 
 async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
-    // Status audits a lake: an archive, an empty folder or a mistyped path
-    // is not one, and a cached lake built from it would pass as one that
-    // balances.
+    // Status audits a lake, and opens nothing else: an archive, an empty
+    // folder or a mistyped path would give a cached lake that balances.
     let text = args
         .lake
         .location()
         .context("no lake given: pass --lake PATH or set CTLAKE_LAKE")?;
     let location = Location::parse(&text)?;
-    let options = args.s3.options();
-    if !ctlake_query::is_lake_at(&location, &options).await? {
-        bail!(
-            "{location}: not a ctlake lake; `ctlake ingest ARCHIVE --lake {location}` makes one (`sql` and `query` also take an archive directly)"
-        );
-    }
-    let ctx = ctlake_query::open_lake_at(&location, &options).await?;
+    let ctx = ctlake_query::open_lake_at(&location, &args.s3.options()).await?;
     let mut stdout = std::io::stdout().lock();
     let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
     stdout.flush()?;
