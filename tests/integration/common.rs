@@ -123,8 +123,8 @@ pub fn write_gz(path: &Path, data: &[u8]) {
     std::fs::write(path, e.finish().unwrap()).unwrap();
 }
 
-/// Runs `ctlake ingest ARCHIVE --lake LAKE` with `extra` arguments.
-pub fn ingest_cli(archive: &Path, lake: &Path, scratch: &Path, extra: &[&str]) -> Output {
+/// `ctlake ingest ARCHIVE --lake LAKE` with `extra` arguments, to run.
+pub fn ingest_command(archive: &Path, lake: &Path, scratch: &Path, extra: &[&str]) -> Command {
     let mut args = vec![
         "ingest",
         archive.to_str().unwrap(),
@@ -132,7 +132,14 @@ pub fn ingest_cli(archive: &Path, lake: &Path, scratch: &Path, extra: &[&str]) -
         lake.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    ctlake(&args, scratch)
+    command(&args, scratch)
+}
+
+/// Runs `ctlake ingest ARCHIVE --lake LAKE` with `extra` arguments.
+pub fn ingest_cli(archive: &Path, lake: &Path, scratch: &Path, extra: &[&str]) -> Output {
+    ingest_command(archive, lake, scratch, extra)
+        .output()
+        .expect("ctlake runs")
 }
 
 /// The report of the lake's latest committed run.

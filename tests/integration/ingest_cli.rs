@@ -375,18 +375,10 @@ fn a_report_nobody_reads_does_not_fail_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let sample = sample_copy(dir.path());
     let lake = dir.path().join("lake");
-    let mut child = common::command(
-        &[
-            "ingest",
-            sample.to_str().unwrap(),
-            "--lake",
-            lake.to_str().unwrap(),
-        ],
-        dir.path(),
-    )
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = common::ingest_command(&sample, &lake, dir.path(), &[])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(common::newest_report(&lake)["events_written"], 476);
