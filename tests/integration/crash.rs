@@ -7,8 +7,10 @@
 //! rejection still accounted for, and nothing uncommitted ever visible to a
 //! query in between. Kills land at random (seeded) instants over the length
 //! of a whole run, so they can land in lake creation, locking, cleanup,
-//! decoding, publishing and the commit itself. Set `CTLAKE_CRASH_SEED` to replay or explore other
-//! kill schedules; the delays are reproducible, the instant the kernel
+//! decoding, publishing and the commit itself; a few more land the moment
+//! the run's first files appear, so a clean-up of written but uncommitted
+//! files is always among them. Set `CTLAKE_CRASH_SEED` to replay or explore
+//! other kill schedules; the delays are reproducible, the instant the kernel
 //! delivers the signal is not.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +32,8 @@ const KILL_POINTS: usize = 12;
 /// report): without them the test would only prove that killing an idle
 /// process is harmless.
 const MIN_MID_RUN: usize = 3;
+/// Runs killed the moment they have files of their own in the lake.
+const DEBRIS_ATTEMPTS: usize = 2;
 
 // Several accounts, regions and days, so events land in many partitions.
 const ACCOUNTS: [&str; 2] = ["111122223333", "444455556666"];
@@ -422,19 +426,43 @@ fn phase(lake: &Path, before: &Runs) -> Phase {
     }
 }
 
-/// Starts an ingest, SIGKILLs it after `delay`, and says where it landed.
-fn kill_after(mut ingest: Command, lake: &Path, delay: Duration) -> Phase {
+/// When a kill is sent.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// A fixed time after the process starts.
+    After(Duration),
+    /// As soon as the run has Parquet in the lake that no committed run owns.
+    /// How soon a small archive's files appear depends on the machine's
+    /// speed and load, so a kill at a random instant may never find one;
+    /// this one does, unless the run wrote and committed between two looks.
+    OnDebris,
+}
+
+/// Starts an ingest, SIGKILLs it as `kill` says, and says where it landed;
+/// `None` when it waited for debris and the run ended without any being seen.
+fn kill(mut ingest: Command, lake: &Path, kill: Kill) -> Option<Phase> {
     let before = runs(lake);
     let mut child: Child = ingest
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("ctlake starts");
-    std::thread::sleep(delay);
+    match kill {
+        Kill::After(delay) => std::thread::sleep(delay),
+        Kill::OnDebris => loop {
+            if child.try_wait().unwrap().is_some() {
+                return None;
+            }
+            if holds_data(&debris(lake)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        },
+    }
     // Child::kill is SIGKILL on Unix; a process that already exited is reaped.
     let _ = child.kill();
     child.wait().unwrap();
-    phase(lake, &before)
+    Some(phase(lake, &before))
 }
 
 /// Between a kill and the resume, queries must see committed runs only: none
@@ -457,21 +485,28 @@ fn assert_nothing_half_visible(lake: &Path, scratch: &Path, reference_events: u6
 
 /// Files a killed run left that no committed run owns: staging files and
 /// the data and manifest files of runs without a report. Run files carry
-/// their run id in their name.
-fn debris(lake: &Path) -> usize {
+/// their run id in their name. Entries that vanish while it looks (a
+/// running ingest renames its staging files) are passed over.
+fn debris(lake: &Path) -> Vec<String> {
     if !lake.exists() {
-        return 0;
+        return Vec::new();
     }
     let committed = runs(lake).reported;
     walkdir::WalkDir::new(lake)
         .into_iter()
-        .map(Result::unwrap)
-        .filter(|entry| {
-            let name = entry.file_name().to_string_lossy();
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| {
             name.ends_with(".inprogress")
                 || (name.ends_with(".parquet") && !committed.iter().any(|run| name.contains(run)))
         })
-        .count()
+        .collect()
+}
+
+/// Whether debris holds events' Parquet, staged or published, rather than
+/// only a marker of lake creation or locking.
+fn holds_data(debris: &[String]) -> bool {
+    debris.iter().any(|name| name.contains(".parquet"))
 }
 
 /// After a completed resume nothing of any killed run may remain: staging
@@ -539,34 +574,43 @@ impl Reference<'_> {
     }
 }
 
-/// One kill point: kill an ingest into a fresh lake (and sometimes its first
-/// resume too), resume to the end, and compare with the reference. Returns
-/// where the first kill landed and how many files the resume had to clean up.
+/// One kill point: kill an ingest into a fresh lake as `first` says (and
+/// sometimes its first resume too, at a random instant), resume to the end,
+/// and compare with the reference. Returns where the first kill landed and
+/// whether the resume had events' Parquet to clean up; `None` when `first`
+/// waited for such files and the run committed without any being seen.
 fn kill_point(
     reference: &Reference,
     rng: &mut fastrand::Rng,
     point: usize,
     seed: u64,
-) -> (Phase, usize) {
+    first: Kill,
+) -> Option<(Phase, bool)> {
     let (archive, scratch) = (&reference.archive, reference.scratch);
     let events = reference.snapshot.events.len() as u64;
     let lake = scratch.join(format!("killed-{point}"));
-    let delay = reference.delay(rng);
-    let landed = kill_after(ingest(archive, &lake, scratch), &lake, delay);
-    let mut ctx = format!("seed {seed} point {point}: kill at {delay:?} ({landed:?})");
+    let Some(landed) = kill(ingest(archive, &lake, scratch), &lake, first) else {
+        std::fs::remove_dir_all(&lake).unwrap();
+        return None;
+    };
+    let mut ctx = format!("seed {seed} point {point}: kill {first:?} ({landed:?})");
     // Printed before anything can fail, so a failure's output names the kill.
     eprintln!("{ctx}");
     assert_nothing_half_visible(&lake, scratch, events, &ctx);
     if rng.u8(..3) == 0 {
-        let again = reference.delay(rng);
-        let resumed = kill_after(ingest(archive, &lake, scratch), &lake, again);
-        ctx = format!("{ctx}, resume killed at {again:?} ({resumed:?})");
+        let again = Kill::After(reference.delay(rng));
+        let resumed =
+            kill(ingest(archive, &lake, scratch), &lake, again).expect("a timed kill always lands");
+        ctx = format!("{ctx}, resume killed {again:?} ({resumed:?})");
         eprintln!("{ctx}");
         assert_nothing_half_visible(&lake, scratch, events, &ctx);
     }
 
     let debris = debris(&lake);
-    eprintln!("seed {seed} point {point}: resuming over {debris} files of uncommitted runs");
+    eprintln!(
+        "seed {seed} point {point}: resuming over {} files of uncommitted runs",
+        debris.len()
+    );
     // After a committed run the resume has nothing to read, not even the
     // broken object (it would fail the same way), and so nothing to reject.
     let status = if runs(&lake).reported.is_empty() {
@@ -584,7 +628,7 @@ fn kill_point(
     assert_no_leftovers(&lake, &ctx);
     assert_same_lake(&reference.snapshot, &snapshot(&lake, scratch), &ctx);
     std::fs::remove_dir_all(&lake).unwrap();
-    (landed, debris)
+    Some((landed, holds_data(&debris)))
 }
 
 #[test]
@@ -624,12 +668,14 @@ fn killed_ingest_resumes_to_the_uninterrupted_lake() {
     let mut phases = BTreeMap::<Phase, usize>::new();
     let mut cleaned_up = 0;
     for point in 0..KILL_POINTS {
-        let (landed, debris) = kill_point(&reference, &mut rng, point, seed);
+        let delay = Kill::After(reference.delay(&mut rng));
+        let (landed, data) =
+            kill_point(&reference, &mut rng, point, seed, delay).expect("a timed kill lands");
         *phases.entry(landed).or_default() += 1;
-        cleaned_up += usize::from(debris > 0);
+        cleaned_up += usize::from(data);
     }
     eprintln!(
-        "first kills by phase: {phases:?}; {:.1} s in all",
+        "first kills by phase: {phases:?}; {cleaned_up} left Parquet to clean up; {:.1} s in all",
         began.elapsed().as_secs_f64()
     );
     let mid_run = phases.get(&Phase::MidRun).copied().unwrap_or_default();
@@ -637,8 +683,18 @@ fn killed_ingest_resumes_to_the_uninterrupted_lake() {
         mid_run >= MIN_MID_RUN,
         "only {mid_run} of {KILL_POINTS} kills landed mid-run: {phases:?}"
     );
+    // Whether a random instant finds written but uncommitted files depends on
+    // how fast this machine is today, so the resume's clean-up is also put
+    // to the test by kills sent the moment such files appear.
+    let mut caught = 0;
+    for point in KILL_POINTS..KILL_POINTS + DEBRIS_ATTEMPTS {
+        // The run may still commit between the look and the signal.
+        if let Some((_, data)) = kill_point(&reference, &mut rng, point, seed, Kill::OnDebris) {
+            caught += usize::from(data);
+        }
+    }
     assert!(
-        cleaned_up > 0,
-        "no kill left files of an uncommitted run for a resume to remove"
+        caught > 0,
+        "in {DEBRIS_ATTEMPTS} runs no kill caught files of an uncommitted run before its commit"
     );
 }
