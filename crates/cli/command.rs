@@ -57,7 +57,7 @@ const HELP: &[(&str, &str)] = &[
     ("\\q", "quit (or Ctrl-D)"),
     (
         "SQL;",
-        "statements end with ';' and may span lines; Ctrl-C cancels a running query",
+        "statements end with ';' and may span lines; Ctrl-C cancels a running query or hunt",
     ),
 ];
 

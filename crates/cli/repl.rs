@@ -79,12 +79,12 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
                 if text.starts_with('\\') {
                     match text.parse::<Command>() {
                         Ok(Command::Quit) => break,
-                        Ok(cmd) => run_command(ctx, cmd, &mut settings).await,
+                        Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
                         Err(e) => eprintln!("{e}"),
                     }
                     continue;
                 }
-                run_sql(ctx, text, &settings).await;
+                interruptible(run_sql(ctx, text, &settings)).await;
             }
             Err(ReadlineError::Interrupted) => {}
             Err(ReadlineError::Eof) => break,
@@ -94,24 +94,34 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
     Ok(())
 }
 
-async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
-    let mut stdout = std::io::stdout();
+/// Runs `work` until it ends or Ctrl-C drops it, cancelling its query. Without
+/// a handler waiting, SIGINT's default would end the whole session.
+async fn interruptible(work: impl Future<Output = ()>) {
     tokio::select! {
-        result = exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout) => match result {
-            Ok(done) => {
-                let rows = if done.rows == 1 { "1 row".to_owned() } else { format!("{} rows", done.rows) };
-                if settings.timing {
-                    eprintln!("{rows} in {:.3} s", done.elapsed.as_secs_f64());
-                } else {
-                    eprintln!("{rows}");
-                }
-            }
-            Err(e) => eprintln!("Error: {e}"),
-        },
+        () = work => {}
         _ = tokio::signal::ctrl_c() => {
-            let _ = stdout.flush();
+            let _ = std::io::stdout().flush();
             eprintln!("^C: query cancelled");
         }
+    }
+}
+
+async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
+    let mut stdout = std::io::stdout();
+    match exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout).await {
+        Ok(done) => {
+            let rows = if done.rows == 1 {
+                "1 row".to_owned()
+            } else {
+                format!("{} rows", done.rows)
+            };
+            if settings.timing {
+                eprintln!("{rows} in {:.3} s", done.elapsed.as_secs_f64());
+            } else {
+                eprintln!("{rows}");
+            }
+        }
+        Err(e) => eprintln!("Error: {e}"),
     }
 }
 
@@ -144,7 +154,12 @@ fn hunt_sql(id: &str, params: &[String]) -> anyhow::Result<String> {
     Ok(hunt.bind(&ctlake_hunt::Window::all(), &params)?)
 }
 
-async fn run_hunt(ctx: &SessionContext, id: &str, params: &[String]) -> anyhow::Result<()> {
+async fn run_hunt(
+    ctx: &SessionContext,
+    id: &str,
+    params: &[String],
+    format: Format,
+) -> anyhow::Result<()> {
     let (hunt, params) = bound_hunt(id, params)?;
     let window = ctlake_hunt::Window::all();
     let outcome = crate::hunt::run(ctx, std::slice::from_ref(&hunt), &window, &params).await;
@@ -156,7 +171,7 @@ async fn run_hunt(ctx: &SessionContext, id: &str, params: &[String]) -> anyhow::
         .iter()
         .map(ctlake_hunt::Findings::len)
         .sum();
-    crate::hunt::print(&outcome, &window, Format::Table, &mut std::io::stdout())?;
+    crate::hunt::print(&outcome, &window, format, &mut std::io::stdout())?;
     eprintln!("{id}: {found} finding{}", if found == 1 { "" } else { "s" });
     Ok(())
 }
@@ -187,7 +202,7 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
             return;
         }
         Command::Hunt(id, params) => {
-            if let Err(e) = run_hunt(ctx, &id, &params).await {
+            if let Err(e) = run_hunt(ctx, &id, &params, settings.format).await {
                 eprintln!("Error: {e}");
             }
             return;

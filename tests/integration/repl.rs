@@ -7,12 +7,18 @@ use rexpect::session::{PtySession, spawn_command};
 use crate::common;
 
 fn start(dir: &std::path::Path) -> PtySession {
+    start_with(dir, &[])
+}
+
+/// A session over the sample logs with `env` set as well.
+fn start_with(dir: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctlake"));
     cmd.arg("sql")
         .arg(common::repo().join("sample-logs"))
         .env("CTLAKE_CACHE_DIR", dir.join("cache"))
         .env("CTLAKE_HISTORY", dir.join("history"))
-        .env("TERM", "xterm");
+        .env("TERM", "xterm")
+        .envs(env.iter().copied());
     let mut session = spawn_command(cmd, Some(60_000)).expect("ctlake sql starts in a pty");
     session.exp_string("ctlake> ").expect("prompt");
     session
@@ -71,6 +77,51 @@ fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
     s.send_line("SELECT count(*) AS n FROM cloudtrail WHERE eventcategory = 'Data' AND account <> '123456789012';")
         .unwrap();
     s.exp_string("| 2 ").expect("the session still answers");
+    s.send_control('d').unwrap();
+    s.exp_eof().expect("Ctrl-D ends the session");
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_hunt_and_keeps_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let hunts = dir.path().join("hunts");
+    std::fs::create_dir(&hunts).unwrap();
+    // A hunt that reads the lake, then works for hours on a subquery.
+    std::fs::write(
+        hunts.join("slow.sql"),
+        r#"/* hunt
+id = "X-SLOW-001"
+title = "Slow"
+description = "Runs for hours"
+tactics = ["TA0007"]
+techniques = ["T1087"]
+severity = "low"
+*/
+SELECT eventtime, eventid, eventname, useridentity_arn AS principal, sourceipaddress, useragent,
+       recipientaccountid AS account, awsregion AS region, source_object, 'slow' AS reason
+FROM cloudtrail
+WHERE eventtime >= {{start}} AND eventtime < {{end}}
+  AND (SELECT sum(value % 7) FROM range(1, 1000000000000)) < 0
+"#,
+    )
+    .unwrap();
+    let mut s = start_with(dir.path(), &[("CTLAKE_HUNTS", hunts.as_os_str())]);
+    s.send_line("\\hunt X-SLOW-001").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    s.send_control('c').unwrap();
+    s.exp_string("query cancelled")
+        .expect("Ctrl-C cancels the hunt");
+    s.exp_string("ctlake> ").expect("back at the prompt");
+    s.send_line("\\format csv").unwrap();
+    s.exp_string("ctlake> ").expect("format set");
+    s.send_line("\\hunt CT-DE-001").unwrap();
+    let found = s
+        .exp_string("CT-DE-001: 5 findings")
+        .expect("the session still runs hunts");
+    assert!(
+        found.contains("eventtime,eventid,eventname,principal"),
+        "\\hunt prints in the session's format: {found}"
+    );
     s.send_control('d').unwrap();
     s.exp_eof().expect("Ctrl-D ends the session");
 }
