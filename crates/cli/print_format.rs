@@ -4,10 +4,13 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UnionArray};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
+use arrow::json::writer::{
+    Encoder, EncoderFactory, EncoderOptions, JsonArray, JsonFormat, LineDelimited, NullableEncoder,
+    make_encoder,
+};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 /// How results are printed.
@@ -15,7 +18,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 pub enum Format {
     /// Aligned table for people.
     Table,
-    /// CSV with a header row; nested values as text.
+    /// CSV with a header row; lists and structs as JSON text.
     Csv,
     /// One JSON array of row objects.
     Json,
@@ -42,13 +45,16 @@ pub fn print_batches<W: Write>(
         Format::Table => {
             let options = FormatOptions::default().with_null("NULL");
             // An empty result still shows its header.
-            let empty = [RecordBatch::new_empty(schema.clone())];
             let batches = if batches.is_empty() {
-                &empty[..]
+                vec![RecordBatch::new_empty(flat_schema(schema, is_union))]
             } else {
                 batches
+                    .iter()
+                    .map(|b| as_text(b, is_union))
+                    .collect::<Result<_, _>>()?
             };
-            let table = arrow::util::pretty::pretty_format_batches_with_options(batches, &options)?;
+            let table =
+                arrow::util::pretty::pretty_format_batches_with_options(&batches, &options)?;
             writeln!(out, "{}", visible_controls(&table.to_string()))?;
         }
         Format::Csv => {
@@ -56,10 +62,13 @@ pub fn print_batches<W: Write>(
                 .with_header(true)
                 .build(&mut *out);
             if batches.is_empty() {
-                writer.write(&RecordBatch::new_empty(flat_schema(schema)))?;
+                writer.write(&RecordBatch::new_empty(flat_schema(
+                    schema,
+                    DataType::is_nested,
+                )))?;
             }
             for batch in batches {
-                writer.write(&flatten_nested(batch)?)?;
+                writer.write(&as_text(batch, DataType::is_nested)?)?;
             }
         }
         Format::Json => {
@@ -86,7 +95,81 @@ pub fn print_batches<W: Write>(
 fn json_writer<W: Write, F: JsonFormat>(out: W) -> arrow::json::Writer<W, F> {
     arrow::json::WriterBuilder::new()
         .with_explicit_nulls(true)
+        .with_encoder_factory(Arc::new(UnionValues))
         .build(out)
+}
+
+/// Encodes union values, which Arrow's JSON writer refuses, as the value of
+/// the member each row holds. `json_get` and `->` return such unions; their
+/// object and array members hold JSON text, written as JSON, not as a string.
+#[derive(Debug)]
+struct UnionValues;
+
+impl EncoderFactory for UnionValues {
+    fn make_default_encoder<'a>(
+        &self,
+        _field: &'a FieldRef,
+        array: &'a dyn Array,
+        options: &'a EncoderOptions,
+    ) -> Result<Option<NullableEncoder<'a>>, ArrowError> {
+        let Some(union) = array.as_union_opt() else {
+            return Ok(None);
+        };
+        let DataType::Union(fields, _) = union.data_type() else {
+            return Ok(None);
+        };
+        let mut members = Vec::new();
+        for (type_id, field) in fields.iter() {
+            let child = union.child(type_id).as_ref();
+            let encoder: Box<dyn Encoder + 'a> = match child.as_string_opt::<i32>() {
+                Some(text) if holds_json(field) => Box::new(RawJson(text)),
+                _ => Box::new(make_encoder(field, child, options)?),
+            };
+            members.push((type_id, child, encoder));
+        }
+        Ok(Some(NullableEncoder::new(
+            Box::new(UnionEncoder { union, members }),
+            None,
+        )))
+    }
+}
+
+/// Whether a string field holds JSON text (Arrow's `arrow.json` extension).
+fn holds_json(field: &Field) -> bool {
+    field
+        .metadata()
+        .get("ARROW:extension:name")
+        .is_some_and(|name| name == "arrow.json")
+}
+
+struct RawJson<'a>(&'a StringArray);
+
+impl Encoder for RawJson<'_> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0.value(idx).as_bytes());
+    }
+}
+
+/// Whether a union member holds a value at `offset`; a member of type Null
+/// (a JSON null) never does, though it has no null buffer to say so.
+fn present(child: &dyn Array, offset: usize) -> bool {
+    child.data_type() != &DataType::Null && child.is_valid(offset)
+}
+
+struct UnionEncoder<'a> {
+    union: &'a UnionArray,
+    members: Vec<(i8, &'a dyn Array, Box<dyn Encoder + 'a>)>,
+}
+
+impl Encoder for UnionEncoder<'_> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
+        let type_id = self.union.type_id(idx);
+        let offset = self.union.value_offset(idx);
+        match self.members.iter_mut().find(|(id, ..)| *id == type_id) {
+            Some((_, child, encoder)) if present(*child, offset) => encoder.encode(offset, out),
+            _ => out.extend_from_slice(b"null"),
+        }
+    }
 }
 
 /// Control characters in the table as their visible symbols (ESC as ␛, CR
@@ -109,17 +192,18 @@ fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
         .collect()
 }
 
-fn is_nested(t: &DataType) -> bool {
-    t.is_nested()
+fn is_union(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Union(..))
 }
 
-fn flat_schema(schema: &SchemaRef) -> SchemaRef {
+/// `schema` with the columns `textual` picks as text.
+fn flat_schema(schema: &SchemaRef, textual: fn(&DataType) -> bool) -> SchemaRef {
     Arc::new(Schema::new(
         schema
             .fields()
             .iter()
             .map(|f| {
-                if is_nested(f.data_type()) {
+                if textual(f.data_type()) {
                     Field::new(f.name(), DataType::Utf8, true)
                 } else {
                     f.as_ref().clone()
@@ -129,32 +213,73 @@ fn flat_schema(schema: &SchemaRef) -> SchemaRef {
     ))
 }
 
-/// CSV has no nested values: lists and structs become their display text.
-fn flatten_nested(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+/// The columns `textual` picks as text: unions as the value of their member,
+/// lists and structs as JSON, which a CSV reader can parse back.
+fn as_text(batch: &RecordBatch, textual: fn(&DataType) -> bool) -> Result<RecordBatch, ArrowError> {
     if !batch
         .schema()
         .fields()
         .iter()
-        .any(|f| is_nested(f.data_type()))
+        .any(|f| textual(f.data_type()))
     {
         return Ok(batch.clone());
     }
-    let options = FormatOptions::default();
     let columns = batch
-        .columns()
+        .schema()
+        .fields()
         .iter()
-        .map(|c| {
-            if !is_nested(c.data_type()) {
-                return Ok(c.clone());
-            }
-            let formatter = ArrayFormatter::try_new(c.as_ref(), &options)?;
-            let text: StringArray = (0..c.len())
-                .map(|i| c.is_valid(i).then(|| formatter.value(i).to_string()))
-                .collect();
-            Ok(Arc::new(text) as ArrayRef)
+        .zip(batch.columns())
+        .map(|(field, column)| {
+            Ok(match column.as_union_opt() {
+                _ if !textual(column.data_type()) => column.clone(),
+                Some(union) => Arc::new(union_text(union)?) as ArrayRef,
+                None => Arc::new(json_text(field, column.as_ref())?) as ArrayRef,
+            })
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
-    RecordBatch::try_new(flat_schema(&batch.schema()), columns)
+    RecordBatch::try_new(flat_schema(&batch.schema(), textual), columns)
+}
+
+/// Each row's member as text: a string as itself, JSON text as it is, other
+/// values as Arrow displays them; NULL for SQL and JSON nulls alike.
+fn union_text(union: &UnionArray) -> Result<StringArray, ArrowError> {
+    let DataType::Union(fields, _) = union.data_type() else {
+        unreachable!("a union array has a union type")
+    };
+    let options = FormatOptions::default();
+    let members = fields
+        .iter()
+        .map(|(type_id, _)| {
+            let child = union.child(type_id).as_ref();
+            Ok((type_id, child, ArrayFormatter::try_new(child, &options)?))
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    Ok((0..union.len())
+        .map(|row| {
+            let (type_id, offset) = (union.type_id(row), union.value_offset(row));
+            let (_, child, formatter) = members.iter().find(|(id, ..)| *id == type_id)?;
+            present(*child, offset).then(|| formatter.value(offset).to_string())
+        })
+        .collect())
+}
+
+/// Each row's value as JSON text, as the json format writes it.
+fn json_text(field: &FieldRef, column: &dyn Array) -> Result<StringArray, ArrowError> {
+    let options = EncoderOptions::default()
+        .with_explicit_nulls(true)
+        .with_encoder_factory(Arc::new(UnionValues));
+    let mut encoder = make_encoder(field, column, &options)?;
+    let mut text = Vec::new();
+    Ok((0..column.len())
+        .map(|row| {
+            if column.is_null(row) {
+                return None;
+            }
+            text.clear();
+            encoder.encode(row, &mut text);
+            Some(String::from_utf8_lossy(&text).into_owned())
+        })
+        .collect())
 }
 
 /// Rows as JSON objects, as the json format prints them.

@@ -150,3 +150,40 @@ fn the_lake_is_read_only_but_results_can_be_exported() {
         "eventname,arn\nStopLogging,arn:aws:iam::123456789012:user/mallory\nStopLogging,arn:aws:sts::111122223333:federated-user/contractor\n"
     );
 }
+
+/// What `json_get` and `->` return (a union of JSON types) and nested columns
+/// print as JSON values in the JSON formats, and as text a CSV reader can parse.
+#[test]
+fn json_values_and_nested_columns_print_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "SELECT requestparameters->'groupId' AS grp, \
+               json_get(requestparameters, 'ipPermissions', 'items', 0, 'fromPort') AS port, \
+               json_get(requestparameters, 'ipPermissions', 'items', 0, 'ipRanges') AS ranges, \
+               json_get(requestparameters, 'nothing') AS missing, \
+               named_struct('type', useridentity_type, 'regions', [awsregion, NULL]) AS who \
+               FROM cloudtrail WHERE eventid = '00000000-0000-4000-8000-000000000019'";
+    let print = |format: &str| {
+        let out = ctlake(
+            &["query", &sample(), "-e", sql, "--format", format],
+            dir.path(),
+        );
+        common::assert_exit(&out, 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let row = r#"{"grp":"sg-0123456789abcdef0","port":22,"ranges":{"items":[{"cidrIp":"0.0.0.0/0"}]},"missing":null,"who":{"type":"AssumedRole","regions":["us-east-1",null]}}"#;
+    assert_eq!(print("ndjson"), format!("{row}\n"));
+    assert_eq!(print("json"), format!("[{row}]\n"));
+    assert_eq!(
+        print("csv"),
+        "grp,port,ranges,missing,who\n\
+         sg-0123456789abcdef0,22,\"{\"\"items\"\":[{\"\"cidrIp\"\":\"\"0.0.0.0/0\"\"}]}\",,\
+         \"{\"\"type\"\":\"\"AssumedRole\"\",\"\"regions\"\":[\"\"us-east-1\"\",null]}\"\n"
+    );
+    let table = print("table");
+    assert!(
+        table.contains(
+            r#"| sg-0123456789abcdef0 | 22   | {"items":[{"cidrIp":"0.0.0.0/0"}]} | NULL    |"#
+        ),
+        "{table}"
+    );
+}
