@@ -40,8 +40,8 @@ pub fn params(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 pub fn list(catalogue: &Catalogue, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
     let hunts: Vec<&Hunt> = catalogue.hunts().collect();
     if matches!(format, Format::Json | Format::Ndjson) {
-        for hunt in &hunts {
-            let line = json!({
+        let entries = hunts.iter().map(|hunt| {
+            json!({
                 "id": hunt.header.id,
                 "title": hunt.header.title,
                 "severity": hunt.header.severity,
@@ -50,8 +50,15 @@ pub fn list(catalogue: &Catalogue, format: Format, out: &mut impl Write) -> anyh
                 "tags": hunt.header.tags,
                 "params": hunt.header.params,
                 "origin": hunt.origin,
-            });
-            writeln!(out, "{line}")?;
+            })
+        });
+        // One document for json, as every other json output; a line each for ndjson.
+        if format == Format::Json {
+            writeln!(out, "{:#}", Value::Array(entries.collect()))?;
+        } else {
+            for entry in entries {
+                writeln!(out, "{entry}")?;
+            }
         }
         return Ok(());
     }

@@ -139,6 +139,22 @@ WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{en
         ids.contains(&"MY-001".to_owned()) && ids.contains(&"CT-DE-001".to_owned()),
         "{ids:?}"
     );
+    // json is one document of the same entries, as a script's json.load reads it.
+    let out = ctlake(
+        &[
+            "hunt",
+            "--list",
+            "--hunts",
+            mine.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let json_ids: Vec<&str> = listed.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(json_ids, ids);
 
     let lake = sample();
     let out = ctlake(
