@@ -20,7 +20,7 @@ pub struct Executed {
 }
 
 /// Runs every statement in `sql` (Lake or DataFusion SQL) in order and
-/// prints each result to `out`. Stops at the first error. Statements that
+/// prints each result that has columns to `out`. Stops at the first error. Statements that
 /// would change the lake are refused unless `allow_write`.
 pub async fn exec_and_print<W: Write>(
     ctx: &SessionContext,
@@ -45,8 +45,12 @@ pub async fn exec_and_print<W: Write>(
             .map(arrow::array::RecordBatch::num_rows)
             .sum::<usize>();
         done.statements += 1;
-        print_batches(out, &schema, &batches, format)?;
-        out.flush()?;
+        // Statements that answer with no columns (CREATE VIEW, SET) print
+        // nothing: a script's json output is then one array per query.
+        if !schema.fields().is_empty() {
+            print_batches(out, &schema, &batches, format)?;
+            out.flush()?;
+        }
     }
     done.elapsed = started.elapsed();
     Ok(done)

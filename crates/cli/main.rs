@@ -253,7 +253,12 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
     let sql = match (&args.execute, &args.file) {
         (Some(sql), _) => sql.clone(),
         (None, Some(file)) => {
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+            let sql = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            // Editors on Windows save UTF-8 with a byte-order mark.
+            sql.strip_prefix('\u{feff}')
+                .map(str::to_owned)
+                .unwrap_or(sql)
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };

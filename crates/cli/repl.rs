@@ -1,7 +1,7 @@
 //! The interactive SQL shell.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use datafusion::execution::context::SessionContext;
 use rustyline::error::ReadlineError;
@@ -10,7 +10,7 @@ use rustyline::{Config, Editor};
 
 use crate::command::{self, Command};
 use crate::exec::exec_and_print;
-use crate::helper::ReplHelper;
+use crate::helper::{ReplHelper, is_complete};
 use crate::print_format::{Format, print_batches};
 
 const PROMPT: &str = "ctlake> ";
@@ -26,23 +26,13 @@ struct Settings {
 
 /// Runs the REPL until `\q` or end of input.
 pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> anyhow::Result<()> {
-    let mut names = command::table_names(ctx);
-    for table in names.clone() {
-        if let Ok(provider) = ctx.table_provider(table.as_str()).await {
-            names.extend(provider.schema().fields().iter().map(|f| f.name().clone()));
+    let mut input = if std::io::stdin().is_terminal() {
+        Input::editor(completion_names(ctx).await)?
+    } else {
+        Input::Piped {
+            lines: std::io::stdin().lines(),
         }
-    }
-    let config = Config::builder()
-        .auto_add_history(true)
-        .max_history_size(10_000)?
-        .build();
-    let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config)?;
-    editor.set_helper(Some(ReplHelper::new(names)));
-    let history = history_path();
-    if let Some(path) = &history {
-        // A missing history file is the normal first run.
-        let _ = editor.load_history(path);
-    }
+    };
     eprintln!(
         "ctlake {}: SQL over table cloudtrail. \\? for help, \\q to quit.",
         env!("CARGO_PKG_VERSION")
@@ -53,49 +43,120 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
         allow_write,
         draft: None,
     };
-    loop {
-        let line = match settings.draft.take() {
-            Some(draft) => editor.readline_with_initial(PROMPT, (&draft, "")),
-            None => editor.readline(PROMPT),
-        };
-        match line {
-            Ok(line) => {
-                let text = line.trim();
-                if text.is_empty() {
-                    continue;
-                }
-                let _ = editor.add_history_entry(text);
-                if let Some(path) = &history {
-                    if let Some(dir) = path.parent() {
-                        let _ = std::fs::create_dir_all(dir);
-                    }
-                    if let Err(e) = editor.save_history(path) {
-                        eprintln!("warning: cannot save history to {}: {e}", path.display());
-                    }
-                }
-                if matches!(text.to_lowercase().as_str(), "quit" | "exit") {
-                    break;
-                }
-                if text.starts_with('\\') {
-                    match text.parse::<Command>() {
-                        Ok(Command::Quit) => break,
-                        Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
-                        Err(e) => eprintln!("{e}"),
-                    }
-                    continue;
-                }
-                interruptible(run_sql(ctx, text, &settings)).await;
-            }
-            Err(ReadlineError::Interrupted) => {}
-            Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(e.into()),
+    while let Some(text) = input.next(settings.draft.take().as_deref())? {
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
         }
+        if matches!(text.to_lowercase().as_str(), "quit" | "exit") {
+            break;
+        }
+        if text.starts_with('\\') {
+            match text.parse::<Command>() {
+                Ok(Command::Quit) => break,
+                Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
+                Err(e) => eprintln!("{e}"),
+            }
+            continue;
+        }
+        interruptible(run_sql(ctx, text, &settings)).await;
     }
     Ok(())
 }
 
-/// Runs `work` until it ends or Ctrl-C drops it, cancelling its query. Without
-/// a handler waiting, SIGINT's default would end the whole session.
+/// Tables and their columns, for tab completion.
+async fn completion_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names = command::table_names(ctx);
+    for table in names.clone() {
+        if let Ok(provider) = ctx.table_provider(table.as_str()).await {
+            names.extend(provider.schema().fields().iter().map(|f| f.name().clone()));
+        }
+    }
+    names
+}
+
+/// Where the session's input comes from: a line editor on a terminal, or
+/// the lines of a pipe or file.
+enum Input {
+    Editor {
+        editor: Box<Editor<ReplHelper, FileHistory>>,
+        history: Option<PathBuf>,
+    },
+    Piped {
+        lines: std::io::Lines<std::io::StdinLock<'static>>,
+    },
+}
+
+impl Input {
+    fn editor(names: Vec<String>) -> anyhow::Result<Self> {
+        let config = Config::builder()
+            .auto_add_history(true)
+            .max_history_size(10_000)?
+            .build();
+        let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config)?;
+        editor.set_helper(Some(ReplHelper::new(names)));
+        let history = history_path();
+        if let Some(path) = &history {
+            // A missing history file is the normal first run.
+            let _ = editor.load_history(path);
+        }
+        Ok(Self::Editor {
+            editor: Box::new(editor),
+            history,
+        })
+    }
+
+    /// The next complete input (a statement ending in `;`, a command), or
+    /// `None` at the end. From a pipe, SQL left without its `;` at the end
+    /// still runs rather than being dropped unseen. `draft` is put in the
+    /// editor's line to edit; a pipe has no line to put it in.
+    fn next(&mut self, draft: Option<&str>) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Editor { editor, history } => loop {
+                let line = match draft {
+                    Some(draft) => editor.readline_with_initial(PROMPT, (draft, "")),
+                    None => editor.readline(PROMPT),
+                };
+                match line {
+                    Ok(line) => {
+                        save_history(editor, history.as_deref(), line.trim());
+                        return Ok(Some(line));
+                    }
+                    Err(ReadlineError::Interrupted) => {}
+                    Err(ReadlineError::Eof) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+            },
+            Self::Piped { lines } => {
+                let mut text = String::new();
+                for line in lines.by_ref() {
+                    text.push_str(&line?);
+                    text.push('\n');
+                    if is_complete(&text) {
+                        return Ok(Some(text));
+                    }
+                }
+                Ok((!text.trim().is_empty()).then_some(text))
+            }
+        }
+    }
+}
+
+fn save_history(editor: &mut Editor<ReplHelper, FileHistory>, path: Option<&Path>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let _ = editor.add_history_entry(text);
+    if let Some(path) = path {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = editor.save_history(path) {
+            eprintln!("warning: cannot save history to {}: {e}", path.display());
+        }
+    }
+}
+
 async fn interruptible(work: impl Future<Output = ()>) {
     tokio::select! {
         () = work => {}

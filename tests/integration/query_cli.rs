@@ -89,6 +89,28 @@ fn sql_from_a_file_runs_every_statement() {
         dir.path(),
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "a\n1\nn\n2\n");
+
+    // Saved with a byte-order mark, a view defined first: the json output is
+    // the one query's array, nothing for the statement without columns.
+    std::fs::write(
+        &file,
+        "\u{feff}CREATE VIEW case_events AS SELECT * FROM cloudtrail WHERE eventcategory = 'Insight';\n\
+         SELECT count(*) AS n FROM case_events;\n",
+    )
+    .unwrap();
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "-f",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[{\"n\":2}]\n");
 }
 
 #[test]

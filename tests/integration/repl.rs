@@ -159,3 +159,32 @@ fn hunts_from_the_repl() {
     s.send_line("\\q").unwrap();
     s.exp_eof().expect("\\q ends the session");
 }
+
+/// `ctlake sql < file`: the same session without a terminal; SQL at the end
+/// without its `;` still runs.
+#[test]
+fn piped_input_runs_every_statement_and_command() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::command(
+        &["sql", common::repo().join("sample-logs").to_str().unwrap()],
+        dir.path(),
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SELECT 1 AS a;\n\\format csv\nSELECT count(*) AS n\nFROM cloudtrail WHERE eventcategory = 'Insight'")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    common::assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "+---+\n| a |\n+---+\n| 1 |\n+---+\nn\n2\n"
+    );
+}
