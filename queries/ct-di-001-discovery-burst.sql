@@ -43,20 +43,32 @@ WITH reads AS (
     AND coalesce(useridentity_arn, '') NOT IN {{allow_principals}}
     AND coalesce(useridentity_sessioncontext_sessionissuer_arn, '') NOT IN {{allow_principals}}
 ),
-ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY principal, account, hour ORDER BY eventtime, eventid) AS n
-  FROM reads
-),
-bursts AS (
-  SELECT principal, account, hour,
-         count(DISTINCT eventname) AS names, count(DISTINCT eventsource) AS services
+-- An hour with fewer calls than min_distinct cannot hold a burst. Most
+-- principal-hours are short role sessions with a call or two; leaving them
+-- out first spares a set of distinct names and sources for each of them.
+busy AS (
+  SELECT principal, account, hour
   FROM reads
   GROUP BY principal, account, hour
-  HAVING count(DISTINCT eventname) >= {{min_distinct}} AND count(DISTINCT eventsource) >= {{min_services}}
+  HAVING count(*) >= {{min_distinct}}
+),
+bursts AS (
+  SELECT r.principal, r.account, r.hour,
+         count(DISTINCT r.eventname) AS names, count(DISTINCT r.eventsource) AS services
+  FROM reads AS r
+  JOIN busy AS b ON r.principal = b.principal AND r.account = b.account AND r.hour = b.hour
+  GROUP BY r.principal, r.account, r.hour
+  HAVING count(DISTINCT r.eventname) >= {{min_distinct}} AND count(DISTINCT r.eventsource) >= {{min_services}}
+),
+-- Calls are ranked within the bursts only, not over every read call.
+ranked AS (
+  SELECT r.*, b.names, b.services,
+         row_number() OVER (PARTITION BY r.principal, r.account, r.hour ORDER BY r.eventtime, r.eventid) AS n
+  FROM reads AS r
+  JOIN bursts AS b ON r.principal = b.principal AND r.account = b.account AND r.hour = b.hour
 )
-SELECT r.eventtime, r.eventid, r.eventname, r.principal, r.sourceipaddress, r.useragent, r.account, r.region,
-       r.source_object,
-       b.names || ' distinct read calls to ' || b.services || ' services within the hour from ' || r.hour AS reason
-FROM ranked AS r
-JOIN bursts AS b ON r.principal = b.principal AND r.account = b.account AND r.hour = b.hour
-WHERE r.n = 1
+SELECT eventtime, eventid, eventname, principal, sourceipaddress, useragent, account, region,
+       source_object,
+       names || ' distinct read calls to ' || services || ' services within the hour from ' || hour AS reason
+FROM ranked
+WHERE n = 1
