@@ -74,8 +74,11 @@ pub struct HuntArgs {
     /// Set a hunt parameter (repeatable); lists are comma-separated.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Output format: findings grouped by hunt (table, json) or one per line (ndjson, csv).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format: table (findings grouped by hunt), json (one document: the window,
+    /// each hunt with its findings, the hunts that failed, the total), ndjson (a finding
+    /// per line with its hunt's id, title, severity and techniques) or csv (a finding
+    /// per row behind hunt_id, severity and techniques).
+    #[arg(long, value_enum, default_value_t = Format::Table, hide_possible_values = true)]
     pub format: Format,
     /// A folder of your own hunts (repeatable), read besides the bundled ones and the
     /// default folder ($CTLAKE_HUNTS, else ~/.config/ctlake/hunts).
