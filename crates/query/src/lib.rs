@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+mod boolean_text;
 mod committed;
 mod compact;
 mod dialect;
@@ -56,6 +57,7 @@ use datafusion::datasource::listing::{
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::prelude::SessionConfig;
 
 /// A session configured for lake queries, with no tables yet: the JSON
@@ -85,9 +87,14 @@ pub fn session() -> SessionContext {
     // NULLs last whatever the direction, as in Trino (CloudTrail Lake), so a
     // Lake top-N over a column with NULLs gives Lake's answer.
     "nulls_last".clone_into(&mut options.sql_parser.default_null_ordering);
+    // Before type coercion, which would refuse the comparisons it rewrites.
+    let mut analyzer_rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> =
+        vec![Arc::new(boolean_text::BooleanText)];
+    analyzer_rules.extend(Analyzer::new().rules);
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
+        .with_analyzer_rules(analyzer_rules)
         .with_physical_optimizer_rule(Arc::new(compact::CompactScans))
         .build();
     let mut ctx = SessionContext::new_with_state(state);
