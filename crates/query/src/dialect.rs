@@ -130,9 +130,15 @@ impl VisitorMut for Shapes {
         if let Err(e) = self.unnest(select) {
             return ControlFlow::Break(e);
         }
+        let mut taken = HashSet::new();
         for item in &mut select.projection {
-            let SelectItem::UnnamedExpr(expr) = item else {
-                continue;
+            let expr = match item {
+                SelectItem::UnnamedExpr(expr) => expr.clone(),
+                SelectItem::ExprWithAlias { alias, .. } => {
+                    taken.insert(ident_name(alias));
+                    continue;
+                }
+                _ => continue,
             };
             let mut translated = expr.clone();
             let _ = visit_expressions_mut(&mut translated, |e: &mut Expr| {
@@ -141,23 +147,49 @@ impl VisitorMut for Shapes {
                 }
                 ControlFlow::<()>::Continue(())
             });
-            if translated == *expr {
+            // As Trino names them: a path by its last part, what is
+            // translated by what was written. DataFusion would name a
+            // struct field `t.s[f]` and both of `userIdentity.arn` and
+            // `...sessionIssuer.arn` alike, and refuse two columns of one
+            // name (`eventtime, CAST(eventtime AS date)`); the second of
+            // two gets the text written for it.
+            let name = match output_name(&expr) {
+                Some(name) if !taken.contains(&name) => name,
+                Some(_) => expr.to_string(),
+                None if translated != expr => expr.to_string(),
+                None => continue,
+            };
+            taken.insert(name.clone());
+            if matches!(&expr, Expr::Identifier(i) if ident_name(i) == name) && translated == expr {
                 continue;
             }
-            let name = match &*expr {
-                Expr::Identifier(i) => i.value.to_lowercase(),
-                Expr::CompoundIdentifier(parts) => parts
-                    .last()
-                    .map(|i| i.value.to_lowercase())
-                    .unwrap_or_default(),
-                other => other.to_string(),
-            };
             *item = SelectItem::ExprWithAlias {
-                expr: expr.clone(),
+                expr,
                 alias: Ident::with_quote('"', name),
             };
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// An identifier's name as the planner resolves it: lower case unless quoted.
+fn ident_name(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// The name DataFusion gives a projection of `expr` when that name is a
+/// column's or a field's (a cast keeps its operand's name); `None` for other
+/// expressions, which it names by their text.
+fn output_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident_name(ident)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => output_name(expr),
+        _ => None,
     }
 }
 
@@ -697,6 +729,25 @@ mod tests {
         assert!(
             whole.contains("named_struct('mfaauthenticated', useridentity_sessioncontext_attributes_mfaauthenticated"),
             "{whole}"
+        );
+    }
+
+    #[test]
+    fn columns_are_named_as_trino_names_them_and_never_twice() {
+        assert_eq!(
+            sql(
+                "SELECT tlsDetails.tlsVersion, e.eventName, eventTime, CAST(eventTime AS date), \
+                 userIdentity.arn, userIdentity.sessionContext.sessionIssuer.arn FROM t AS e"
+            ),
+            "SELECT tlsDetails.tlsVersion AS \"tlsversion\", e.eventName AS \"eventname\", eventTime, \
+             CAST(eventTime AS DATE) AS \"CAST(eventTime AS DATE)\", useridentity_arn AS \"arn\", \
+             useridentity_sessioncontext_sessionissuer_arn AS \"userIdentity.sessionContext.sessionIssuer.arn\" \
+             FROM t AS e"
+        );
+        // Names given with AS are kept, and taken.
+        assert_eq!(
+            sql("SELECT eventName AS arn, userIdentity.arn, count(*) AS n FROM t"),
+            "SELECT eventName AS arn, useridentity_arn AS \"userIdentity.arn\", count(*) AS n FROM t"
         );
     }
 
