@@ -24,7 +24,19 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
         Location::Local(path) if !path.exists() => {
             bail!("{}: no such lake or archive", path.display())
         }
-        Location::Local(path) => Location::Local(std::path::absolute(path)?),
+        Location::Local(path) => {
+            let path = std::path::absolute(path)?;
+            // Its Parquet and run reports are no CloudTrail logs: read as an
+            // archive, a lake's folder gives an empty answer, not an error.
+            if let Some(root) = path.ancestors().skip(1).find(|dir| is_lake(dir)) {
+                bail!(
+                    "{} is inside the lake {}: give the lake's own folder",
+                    path.display(),
+                    root.display()
+                );
+            }
+            Location::Local(path)
+        }
         remote @ Location::S3 { .. } => remote.clone(),
     };
     let archive = ctlake_ingest::open_archive(&source, s3).await?;
@@ -53,6 +65,22 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
         .with_context(|| format!("ingesting {source} into {}", lake.display()))?;
     bar.finish();
     diag!("{}", report.to_string().trim_end());
+    // A mistyped folder would otherwise answer every query with no rows,
+    // which reads as "no such activity". An archive of empty logs still
+    // answers: that is what its logs say.
+    if report.objects_read == 0 {
+        std::fs::remove_dir_all(&lake)
+            .with_context(|| format!("removing empty cached lake {}", lake.display()))?;
+        bail!(
+            "{source} holds no CloudTrail log that could be read ({} objects listed: {} skipped as \
+             not CloudTrail logs, {} digest, {} outside the selection, {} failed); nothing to query",
+            report.objects_listed,
+            report.objects_skipped,
+            report.digest_objects,
+            report.objects_excluded,
+            report.failures.len()
+        );
+    }
     if !report.is_clean() {
         diag!("warning: not everything in {source} could be ingested (see above)");
     }

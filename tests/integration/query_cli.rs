@@ -209,3 +209,58 @@ fn json_values_and_nested_columns_print_in_every_format() {
         "{table}"
     );
 }
+
+/// A folder with no logs, or a folder inside a lake, is an error, not an
+/// empty answer a script would take for "no such activity".
+#[test]
+fn a_folder_without_logs_is_an_error_not_an_empty_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not a log").unwrap();
+    let count = |path: &std::path::Path| {
+        ctlake(
+            &[
+                "query",
+                path.to_str().unwrap(),
+                "-e",
+                "SELECT count(*) AS n FROM cloudtrail",
+            ],
+            dir.path(),
+        )
+    };
+    let out = count(&empty);
+    common::assert_exit(&out, 2);
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} holds no CloudTrail log that could be read (1 objects listed: 1 skipped as not \
+             CloudTrail logs, 0 digest, 0 outside the selection, 0 failed); nothing to query",
+            empty.display()
+        )),
+        "{stderr}"
+    );
+    // Nothing is cached for it: logs copied in later are read.
+    common::copy_tree(&common::repo().join("sample-logs"), &empty);
+    let out = count(&empty);
+    common::assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("| {} ", common::SAMPLE_EVENTS))
+    );
+
+    let (lake, _) = common::ingest(&[common::repo().join("sample-logs")], dir.path());
+    for inside in [lake.join("cloudtrail"), lake.join("_ctlake")] {
+        let out = count(&inside);
+        common::assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{} is inside the lake {}: give the lake's own folder",
+                inside.display(),
+                lake.display()
+            )),
+            "{stderr}"
+        );
+    }
+}
