@@ -8,10 +8,13 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// (`ctlake ingest … 2>&1 | grep -m1 …`): with nobody left to read them,
 /// they are dropped rather than turning a finished run into a panic. The
 /// exit status, and an ingest's run report in the lake, still tell the outcome.
+/// Diagnostics quote the evidence (object keys, record values in errors),
+/// so control characters in them are shown, not sent to the terminal.
 macro_rules! diag {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", crate::print_format::visible_controls(&text));
     }};
 }
 

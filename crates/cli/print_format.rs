@@ -172,11 +172,11 @@ impl Encoder for UnionEncoder<'_> {
     }
 }
 
-/// Control characters in the table as their visible symbols (ESC as ␛, CR
-/// as ␍). The values are the attacker's (user agents, request parameters,
-/// error messages): printed raw, they could retitle or clear the analyst's
-/// terminal, or move the cursor back over a line to hide it.
-fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
+/// Control characters but line breaks as their visible symbols (ESC as ␛,
+/// CR as ␍). The values are the attacker's (user agents, request parameters,
+/// error messages, object keys): printed raw, they could retitle or clear the
+/// analyst's terminal, or move the cursor back over a line to hide it.
+pub fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
     let hidden = |c: char| c != '\n' && c.is_control();
     if !table.contains(hidden) {
         return std::borrow::Cow::Borrowed(table);

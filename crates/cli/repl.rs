@@ -55,7 +55,7 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
             match text.parse::<Command>() {
                 Ok(Command::Quit) => break,
                 Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
-                Err(e) => eprintln!("{e}"),
+                Err(e) => diag!("{e}"),
             }
             continue;
         }
@@ -182,7 +182,7 @@ async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
                 eprintln!("{rows}");
             }
         }
-        Err(e) => eprintln!("Error: {e}"),
+        Err(e) => diag!("Error: {e}"),
     }
 }
 
@@ -258,20 +258,20 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
                 .map_err(anyhow::Error::from)
                 .and_then(|c| crate::hunt::list(&c, Format::Table, &mut std::io::stdout()));
             if let Err(e) = listed {
-                eprintln!("Error: {e}");
+                diag!("Error: {e}");
             }
             return;
         }
         Command::Hunt(id, params) => {
             if let Err(e) = run_hunt(ctx, &id, &params, settings.format).await {
-                eprintln!("Error: {e}");
+                diag!("Error: {e}");
             }
             return;
         }
         Command::HuntSql(id, params) => {
             match hunt_sql(&id, &params) {
                 Ok(sql) => settings.draft = Some(format!("{sql};")),
-                Err(e) => eprintln!("Error: {e}"),
+                Err(e) => diag!("Error: {e}"),
             }
             return;
         }
@@ -286,7 +286,7 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
         .map_err(Into::into)
     });
     if let Err(e) = printed {
-        eprintln!("Error: {e}");
+        diag!("Error: {e}");
     }
 }
 

@@ -383,3 +383,31 @@ fn a_report_nobody_reads_does_not_fail_the_run() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(common::newest_report(&lake)["events_written"], 476);
 }
+
+/// Object keys and record values are the attacker's: where the report and
+/// errors quote them, control characters are shown, not sent to the terminal.
+#[test]
+fn diagnostics_show_control_characters_rather_than_send_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let day = archive.join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/10");
+    write_gz(
+        &day.join("evil\u{1b}]0;owned\u{7}\u{1b}[2J.json.gz"),
+        b"not JSON",
+    );
+    write_gz(
+        &day.join("good.json.gz"),
+        format!(r#"{{"Records":[{}]}}"#, record(1)).as_bytes(),
+    );
+    let out = common::ingest_cli(&archive, &dir.path().join("lake"), dir.path(), &[]);
+    common::assert_exit(&out, 1);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("evil\u{241b}]0;owned\u{2407}\u{241b}[2J.json.gz"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.chars().any(|c| c != '\n' && c.is_control()),
+        "{stderr:?}"
+    );
+}
