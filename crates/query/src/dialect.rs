@@ -27,7 +27,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Join,
-    JoinConstraint, JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript,
+    JoinConstraint, JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript, TableAlias,
     TableFactor, Value, VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -172,6 +172,86 @@ impl VisitorMut for Shapes {
     }
 }
 
+/// The derived table `FROM relation CROSS JOIN UNNEST(arrays) AS alias`
+/// becomes, under the name `base_name`: the relation's columns and one per
+/// array, or, for one array of rows given several names, one per field.
+fn unnest_table(
+    base_name: &str,
+    relation: &TableFactor,
+    array_exprs: &[Expr],
+    alias: Option<&TableAlias>,
+) -> Result<String> {
+    let names: Vec<String> = alias
+        .map(|a| a.columns.iter().map(|c| c.name.to_string()).collect())
+        .unwrap_or_default();
+    if let [array] = array_exprs
+        && names.len() > 1
+    {
+        // Trino: several names for one array of rows name the
+        // rows' fields, in order.
+        let fields = row_fields(array)
+            .filter(|f| f.len() == names.len())
+            .ok_or_else(|| {
+                DataFusionError::Plan(format!(
+                    "UNNEST({array}) {}: several names unnest the fields of an array of \
+                     rows, here resources (arn, accountid, type); for other arrays name one \
+                     column",
+                    alias.map(ToString::to_string).unwrap_or_default()
+                ))
+            })?;
+        let columns: Vec<String> = fields
+            .iter()
+            .zip(&names)
+            .map(|(field, name)| format!("{UNNESTED_ROW}['{field}'] AS {name}"))
+            .collect();
+        Ok(format!(
+            "(SELECT * EXCLUDE ({UNNESTED_ROW}), {} FROM \
+             (SELECT {base_name}.*, unnest({array}) AS {UNNESTED_ROW} FROM {}) AS {base_name}) \
+             AS {base_name}",
+            columns.join(", "),
+            relation
+        ))
+    } else {
+        let columns: Vec<String> = array_exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let name = names
+                    .get(i)
+                    .map_or_else(|| format!("unnest_{i}"), Clone::clone);
+                format!("unnest({e}) AS {name}")
+            })
+            .collect();
+        Ok(format!(
+            "(SELECT {base_name}.*, {} FROM {}) AS {base_name}",
+            columns.join(", "),
+            relation
+        ))
+    }
+}
+
+/// The column an array of rows is unnested into before its fields are named.
+const UNNESTED_ROW: &str = "__ctlake_unnested_row";
+
+/// The field names, in order, of the rows of a lake column that is an array
+/// of rows (`resources`), named bare or qualified.
+fn row_fields(array: &Expr) -> Option<Vec<String>> {
+    let name = match array {
+        Expr::Identifier(ident) => ident_name(ident),
+        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name)?,
+        _ => return None,
+    };
+    let schema = ctlake_schema::file_schema();
+    let field = schema.field_with_name(&name).ok()?;
+    let datafusion::arrow::datatypes::DataType::List(item) = field.data_type() else {
+        return None;
+    };
+    let datafusion::arrow::datatypes::DataType::Struct(fields) = item.data_type() else {
+        return None;
+    };
+    Some(fields.iter().map(|f| f.name().clone()).collect())
+}
+
 /// An identifier's name as the planner resolves it: lower case unless quoted.
 fn ident_name(ident: &Ident) -> String {
     if ident.quote_style.is_some() {
@@ -247,25 +327,10 @@ impl Shapes {
                     ));
                 }
             };
-            let columns: Vec<String> = array_exprs
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    let name = alias
-                        .as_ref()
-                        .and_then(|a| a.columns.get(i))
-                        .map_or_else(|| format!("unnest_{i}"), |c| c.name.to_string());
-                    format!("unnest({e}) AS {name}")
-                })
-                .collect();
+            let derived = unnest_table(&base_name, &from.relation, array_exprs, alias.as_ref())?;
             if let Some(alias) = alias {
                 self.unnested.insert(alias.name.value.to_lowercase());
             }
-            let derived = format!(
-                "(SELECT {base_name}.*, {} FROM {}) AS {base_name}",
-                columns.join(", "),
-                from.relation
-            );
             from.relation = Parser::new(&GenericDialect {})
                 .try_with_sql(&derived)?
                 .parse_table_factor()?;
