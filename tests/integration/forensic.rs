@@ -163,6 +163,8 @@ fn write_broken(archive: &Path) {
             rec("odd-no-time", "").replace(r#""eventTime":"2024-03-10T09:00:00Z","#, ""),
             rec("", "").replace(r#""eventID":"","#, ""),
             rec("odd-bad-time", "").replace("2024-03-10T09:00:00Z", "soon"),
+            rec("", "").replace(r#""eventID":"""#, r#""eventID":12345"#),
+            rec("odd-far-time", "").replace("2024-03-10T09:00:00Z", "9999-12-31T23:59:59Z"),
         ]),
     );
 
@@ -227,14 +229,14 @@ fn every_record_of_a_bad_archive_is_accounted_for() {
     let r = common::newest_report(&lake);
     let n = |key: &str| r[key].as_u64().unwrap() as usize;
 
-    // good 5 + copy 5 + truncated prefix + invalid 1 + odd 6 + non-UTF-8 3
+    // good 5 + copy 5 + truncated prefix + invalid 1 + odd 8 + non-UTF-8 3
     // + deep, big, keys 3 + re-delivered 4 + insight 1.
-    assert_eq!(n("records_read"), 28 + complete);
+    assert_eq!(n("records_read"), 30 + complete);
     assert_eq!(n("duplicates"), 6, "the copied file and the pretty copy");
     assert_eq!(
         n("records_rejected"),
-        6,
-        "5 odd records and the non-UTF-8 one"
+        8,
+        "7 odd records and the non-UTF-8 one"
     );
     assert_eq!(n("events_written"), 16 + complete);
     assert_eq!(
@@ -333,11 +335,21 @@ fn check_rejected(lake: &Path, failures: &[(String, String)]) {
     expect("odd-records.json.gz", Some(3), "no eventTime");
     expect("odd-records.json.gz", Some(4), "no eventID");
     expect("odd-records.json.gz", Some(5), "\"soon\" is not a time");
+    expect(
+        "odd-records.json.gz",
+        Some(6),
+        "eventID 12345 is not a string",
+    );
+    expect(
+        "odd-records.json.gz",
+        Some(7),
+        "eventTime \"9999-12-31T23:59:59Z\" is outside the times the lake holds",
+    );
     expect("non-utf8.json.gz", Some(1), "not valid UTF-8");
     for (name, _) in failures {
         expect(name, None, name);
     }
-    assert_eq!(rejected.len(), 12);
+    assert_eq!(rejected.len(), 14);
     let raw = |name: &str, index: Option<u64>| {
         rejected
             .iter()

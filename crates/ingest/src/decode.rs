@@ -103,9 +103,14 @@ pub enum RejectReason {
     MissingEventTime,
     /// `eventTime` is not a time ctlake can read; holds the value's JSON text.
     InvalidEventTime(String),
-    /// The record has no `eventID` (absent, null or not a string): without
-    /// it an event cannot be told from its duplicates.
+    /// `eventTime` is a time, but before 1677-09-21 or after 2262-04-11,
+    /// which the lake's nanosecond timestamps cannot hold; holds its JSON text.
+    EventTimeOutOfRange(String),
+    /// The record has no `eventID` (absent or null): without it an event
+    /// cannot be told from its duplicates.
     MissingEventId,
+    /// `eventID` is not a string; holds the value's JSON text.
+    InvalidEventId(String),
     /// The record's text is not valid UTF-8; holds the offset of the first
     /// bad byte in the decompressed object. `raw` has it replaced by U+FFFD.
     InvalidUtf8(u64),
@@ -117,7 +122,12 @@ impl std::fmt::Display for RejectReason {
             Self::NotAnObject => f.write_str("record is not a JSON object"),
             Self::MissingEventTime => f.write_str("record has no eventTime"),
             Self::InvalidEventTime(v) => write!(f, "eventTime {v} is not a time"),
+            Self::EventTimeOutOfRange(v) => write!(
+                f,
+                "eventTime {v} is outside the times the lake holds (1677-09-21 to 2262-04-11)"
+            ),
             Self::MissingEventId => f.write_str("record has no eventID"),
+            Self::InvalidEventId(v) => write!(f, "eventID {v} is not a string"),
             Self::InvalidUtf8(offset) => write!(
                 f,
                 "record is not valid UTF-8 (bad byte at offset {offset} of the decompressed object)"
@@ -503,14 +513,26 @@ impl EventBuilder {
             Some(v) if shape(v) == Shape::Null => {
                 return Err(reject(RejectReason::MissingEventTime));
             }
-            Some(v) => match json::string(v).as_deref().and_then(time::parse_nanos) {
-                Some(t) => t,
-                None => return Err(reject(RejectReason::InvalidEventTime(v.get().to_owned()))),
-            },
+            Some(v) => {
+                let text = json::string(v);
+                match text.as_deref().and_then(time::parse_nanos) {
+                    Some(t) => t,
+                    None if text.as_deref().is_some_and(time::out_of_range) => {
+                        return Err(reject(RejectReason::EventTimeOutOfRange(
+                            v.get().to_owned(),
+                        )));
+                    }
+                    None => return Err(reject(RejectReason::InvalidEventTime(v.get().to_owned()))),
+                }
+            }
         };
 
-        if !scratch.slots[*EVENT_ID].is_some_and(|v| shape(v) == Shape::String) {
-            return Err(reject(RejectReason::MissingEventId));
+        match scratch.slots[*EVENT_ID] {
+            Some(v) if shape(v) == Shape::String => {}
+            Some(v) if shape(v) != Shape::Null => {
+                return Err(reject(RejectReason::InvalidEventId(v.get().to_owned())));
+            }
+            _ => return Err(reject(RejectReason::MissingEventId)),
         }
         let hash = scratch.hasher.finish(raw);
 

@@ -1,6 +1,6 @@
 //! CloudTrail time strings to nanoseconds since the epoch, UTC.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// Forms without an offset, taken as UTC.
 const NAIVE: &[&str] = &[
@@ -18,9 +18,19 @@ const NAIVE: &[&str] = &[
 /// or nothing (taken as UTC); and ISO-8601 basic `20131102T010628Z`, which the
 /// docs give for `creationDate`.
 pub(crate) fn parse_nanos(text: &str) -> Option<i64> {
+    parse(text)?.timestamp_nanos_opt()
+}
+
+/// Whether `text` is a time [`parse_nanos`] reads but nanoseconds since
+/// 1970 in 64 bits cannot hold (before 1677-09-21 or after 2262-04-11).
+pub(crate) fn out_of_range(text: &str) -> bool {
+    parse(text).is_some_and(|t| t.timestamp_nanos_opt().is_none())
+}
+
+fn parse(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return t.timestamp_nanos_opt();
+        return Some(t.to_utc());
     }
     if let Some(t) = parse_with_offset(text) {
         return Some(t);
@@ -28,11 +38,11 @@ pub(crate) fn parse_nanos(text: &str) -> Option<i64> {
     NAIVE
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .and_then(|t| t.and_utc().timestamp_nanos_opt())
+        .map(|t| t.and_utc())
 }
 
 /// Offsets written as `+0000` or with a space separator, which RFC 3339 rejects.
-fn parse_with_offset(text: &str) -> Option<i64> {
+fn parse_with_offset(text: &str) -> Option<DateTime<Utc>> {
     const WITH_OFFSET: &[&str] = &[
         "%Y-%m-%d %H:%M:%S%.f%:z",
         "%Y-%m-%dT%H:%M:%S%.f%z",
@@ -41,7 +51,7 @@ fn parse_with_offset(text: &str) -> Option<i64> {
     WITH_OFFSET
         .iter()
         .find_map(|f| DateTime::parse_from_str(text, f).ok())
-        .and_then(|t| t.timestamp_nanos_opt())
+        .map(|t| t.to_utc())
 }
 
 /// The UTC calendar day of a nanosecond timestamp, as `YYYY-MM-DD`.
