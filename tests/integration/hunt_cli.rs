@@ -114,19 +114,22 @@ WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{en
 "#,
     )
     .unwrap();
-    let out = ctlake(
-        &[
-            "hunt",
-            "--list",
-            "--hunts",
-            mine.to_str().unwrap(),
-            "--format",
-            "ndjson",
-        ],
-        dir.path(),
-    );
-    common::assert_exit(&out, 0);
-    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    let list = |format: &str| {
+        let out = ctlake(
+            &[
+                "hunt",
+                "--list",
+                "--hunts",
+                mine.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+            dir.path(),
+        );
+        common::assert_exit(&out, 0);
+        out.stdout
+    };
+    let ids: Vec<String> = String::from_utf8_lossy(&list("ndjson"))
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["id"]
@@ -140,19 +143,7 @@ WHERE useridentity_type = 'Root' AND eventtime >= {{start}} AND eventtime < {{en
         "{ids:?}"
     );
     // json is one document of the same entries, as a script's json.load reads it.
-    let out = ctlake(
-        &[
-            "hunt",
-            "--list",
-            "--hunts",
-            mine.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        dir.path(),
-    );
-    common::assert_exit(&out, 0);
-    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: Vec<Value> = serde_json::from_slice(&list("json")).unwrap();
     let json_ids: Vec<&str> = listed.iter().map(|h| h["id"].as_str().unwrap()).collect();
     assert_eq!(json_ids, ids);
 

@@ -76,19 +76,23 @@ fn sql_errors_exit_two_with_the_message_on_stderr() {
 fn sql_from_a_file_runs_every_statement() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("q.sql");
+    let run = |format: &str| {
+        let out = ctlake(
+            &[
+                "query",
+                &sample(),
+                "-f",
+                file.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+            dir.path(),
+        );
+        common::assert_exit(&out, 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
     std::fs::write(&file, "-- two statements\nSELECT 1 AS a;\nSELECT count(*) AS n FROM cloudtrail WHERE eventcategory = 'Insight';\n").unwrap();
-    let out = ctlake(
-        &[
-            "query",
-            &sample(),
-            "-f",
-            file.to_str().unwrap(),
-            "--format",
-            "csv",
-        ],
-        dir.path(),
-    );
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a\n1\nn\n2\n");
+    assert_eq!(run("csv"), "a\n1\nn\n2\n");
 
     // Saved with a byte-order mark, a view defined first: the json output is
     // the one query's array, nothing for the statement without columns.
@@ -98,19 +102,7 @@ fn sql_from_a_file_runs_every_statement() {
          SELECT count(*) AS n FROM case_events;\n",
     )
     .unwrap();
-    let out = ctlake(
-        &[
-            "query",
-            &sample(),
-            "-f",
-            file.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        dir.path(),
-    );
-    common::assert_exit(&out, 0);
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[{\"n\":2}]\n");
+    assert_eq!(run("json"), "[{\"n\":2}]\n");
 }
 
 #[test]
