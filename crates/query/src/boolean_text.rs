@@ -12,6 +12,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::InList;
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion::optimizer::AnalyzerRule;
 
@@ -30,7 +31,15 @@ impl AnalyzerRule for BooleanText {
             for input in plan.inputs() {
                 schema.merge(input.schema());
             }
-            plan.map_expressions(|expr| expr.transform_up(|expr| Ok(rewrite(expr, &schema))))
+            // The nodes above refer to these expressions by name: a rewritten
+            // `count_if(flag = 'true')` keeps the name it was planned with.
+            let names = NamePreserver::new(&plan);
+            plan.map_expressions(|expr| {
+                let name = names.save(&expr);
+                expr.transform_up(|expr| Ok(rewrite(expr, &schema)))
+                    .map(|rewritten| rewritten.update_data(|expr| name.restore(expr)))
+            })?
+            .map_data(LogicalPlan::recompute_schema)
         })
         .map(|transformed| transformed.data)
     }

@@ -130,16 +130,22 @@ impl VisitorMut for Shapes {
         if let Err(e) = self.unnest(select) {
             return ControlFlow::Break(e);
         }
-        let mut taken = HashSet::new();
+        // Names given with AS and bare columns are kept wherever they stand;
+        // derived names give way to them.
+        let mut taken: HashSet<String> = select
+            .projection
+            .iter()
+            .filter_map(|item| match item {
+                SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
+                SelectItem::UnnamedExpr(Expr::Identifier(ident)) => Some(ident_name(ident)),
+                _ => None,
+            })
+            .collect();
         for item in &mut select.projection {
-            let expr = match item {
-                SelectItem::UnnamedExpr(expr) => expr.clone(),
-                SelectItem::ExprWithAlias { alias, .. } => {
-                    taken.insert(ident_name(alias));
-                    continue;
-                }
-                _ => continue,
+            let SelectItem::UnnamedExpr(expr) = item else {
+                continue;
             };
+            let expr = expr.clone();
             let mut translated = expr.clone();
             let _ = visit_expressions_mut(&mut translated, |e: &mut Expr| {
                 if let Ok(Some(new)) = rewrite(e, &self.unnested) {
@@ -153,16 +159,15 @@ impl VisitorMut for Shapes {
             // `...sessionIssuer.arn` alike, and refuse two columns of one
             // name (`eventtime, CAST(eventtime AS date)`); the second of
             // two gets the text written for it.
-            let name = match output_name(&expr) {
-                Some(name) if !taken.contains(&name) => name,
-                Some(_) => expr.to_string(),
-                None if translated != expr => expr.to_string(),
-                None => continue,
+            let name = match (&expr, output_name(&expr)) {
+                (Expr::Identifier(_), _) if translated == expr => continue,
+                (Expr::Identifier(ident), _) => ident_name(ident),
+                (_, Some(name)) if !taken.contains(&name) => name,
+                (_, Some(_)) => expr.to_string(),
+                (_, None) if translated != expr => expr.to_string(),
+                (_, None) => continue,
             };
             taken.insert(name.clone());
-            if matches!(&expr, Expr::Identifier(i) if ident_name(i) == name) && translated == expr {
-                continue;
-            }
             *item = SelectItem::ExprWithAlias {
                 expr,
                 alias: Ident::with_quote('"', name),
@@ -809,10 +814,15 @@ mod tests {
              useridentity_sessioncontext_sessionissuer_arn AS \"userIdentity.sessionContext.sessionIssuer.arn\" \
              FROM t AS e"
         );
-        // Names given with AS are kept, and taken.
+        // Names given with AS, and bare columns, are kept wherever they stand.
         assert_eq!(
             sql("SELECT eventName AS arn, userIdentity.arn, count(*) AS n FROM t"),
             "SELECT eventName AS arn, useridentity_arn AS \"userIdentity.arn\", count(*) AS n FROM t"
+        );
+        assert_eq!(
+            sql("SELECT userIdentity.arn, t.eventTime, eventName AS arn, eventtime FROM t"),
+            "SELECT useridentity_arn AS \"userIdentity.arn\", t.eventTime AS \"t.eventTime\", \
+             eventName AS arn, eventtime FROM t"
         );
     }
 
