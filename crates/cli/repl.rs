@@ -130,7 +130,9 @@ impl Input {
             Self::Piped { lines } => {
                 let mut text = String::new();
                 for line in lines.by_ref() {
-                    text.push_str(&line?);
+                    let line = line?;
+                    // A file saved with a byte-order mark, piped in.
+                    text.push_str(line.strip_prefix('\u{feff}').unwrap_or(&line));
                     text.push('\n');
                     if is_complete(&text) {
                         return Ok(Some(text));

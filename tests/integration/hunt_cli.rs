@@ -95,9 +95,11 @@ fn user_hunts_and_the_catalogue() {
     let dir = tempfile::tempdir().unwrap();
     let mine = dir.path().join("my-hunts");
     std::fs::create_dir_all(&mine).unwrap();
+    // Saved with a byte-order mark, as editors on Windows do.
     std::fs::write(
         mine.join("root.sql"),
-        r#"/* hunt
+        String::from("\u{feff}")
+            + r#"/* hunt
 id = "MY-001"
 title = "Root used"
 description = "Any call made as the root user."

@@ -160,8 +160,8 @@ fn hunts_from_the_repl() {
     s.exp_eof().expect("\\q ends the session");
 }
 
-/// `ctlake sql < file`: the same session without a terminal; SQL at the end
-/// without its `;` still runs.
+/// `ctlake sql < file`: the same session without a terminal; a byte-order
+/// mark is passed over and SQL at the end without its `;` still runs.
 #[test]
 fn piped_input_runs_every_statement_and_command() {
     use std::io::Write;
@@ -179,7 +179,7 @@ fn piped_input_runs_every_statement_and_command() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"SELECT 1 AS a;\n\\format csv\nSELECT count(*) AS n\nFROM cloudtrail WHERE eventcategory = 'Insight'")
+        .write_all(b"\xef\xbb\xbfSELECT 1 AS a;\n\\format csv\nSELECT count(*) AS n\nFROM cloudtrail WHERE eventcategory = 'Insight'")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     common::assert_exit(&out, 0);

@@ -503,7 +503,9 @@ fn read_hunt(path: &Path) -> Result<Hunt> {
         path: path.to_owned(),
         source,
     })?;
-    Hunt::parse(&path.display().to_string(), &text)
+    // Editors on Windows save UTF-8 with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Hunt::parse(&path.display().to_string(), text)
 }
 
 /// A hunt's findings: rows with at least [`FINDING_COLUMNS`], ordered by
