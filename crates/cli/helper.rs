@@ -153,13 +153,29 @@ impl Validator for ReplHelper {
 impl rustyline::Helper for ReplHelper {}
 
 /// Whether the buffer is ready to run: a backslash command, an exit word,
-/// nothing at all, or SQL ending in `;`.
+/// nothing at all, or SQL ending in `;`, a `-- comment` after it aside.
 pub fn is_complete(input: &str) -> bool {
     let text = input.trim();
     text.is_empty()
         || text.starts_with('\\')
         || matches!(text.to_lowercase().as_str(), "quit" | "exit")
-        || text.ends_with(';')
+        || without_line_comment(text).trim_end().ends_with(';')
+}
+
+/// The last line of `text` without a trailing `--` comment: from the first
+/// `--` that stands outside a quoted string.
+fn without_line_comment(text: &str) -> &str {
+    let start = text.rfind('\n').map_or(0, |i| i + 1);
+    let mut quoted = false;
+    let bytes = text.as_bytes();
+    for i in start..bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b'-' if !quoted && bytes.get(i + 1) == Some(&b'-') => return &text[..i],
+            _ => {}
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -171,6 +187,9 @@ mod tests {
         assert!(!is_complete("SELECT *\nFROM cloudtrail"));
         assert!(is_complete("SELECT *\nFROM cloudtrail;  "));
         assert!(is_complete("\\d"));
+        assert!(is_complete("SELECT 1; -- note"));
+        assert!(!is_complete("SELECT '; -- not a comment"));
+        assert!(!is_complete("SELECT 1 -- a; comment"));
         assert!(is_complete(""));
     }
 
