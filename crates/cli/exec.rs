@@ -8,6 +8,11 @@ use datafusion::execution::context::SessionContext;
 
 use crate::print_format::{Format, print_batches};
 
+/// `text` without the byte-order mark editors on Windows save UTF-8 with.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// What running some SQL produced.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Executed {
@@ -20,8 +25,8 @@ pub struct Executed {
 }
 
 /// Runs every statement in `sql` (Lake or DataFusion SQL) in order and
-/// prints each result that has columns to `out`. Stops at the first error. Statements that
-/// would change the lake are refused unless `allow_write`.
+/// prints each result that has columns to `out`. Stops at the first error.
+/// Statements that would change the lake are refused unless `allow_write`.
 pub async fn exec_and_print<W: Write>(
     ctx: &SessionContext,
     sql: &str,

@@ -258,10 +258,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         (None, Some(file)) => {
             let sql = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            // Editors on Windows save UTF-8 with a byte-order mark.
-            sql.strip_prefix('\u{feff}')
-                .map(str::to_owned)
-                .unwrap_or(sql)
+            exec::without_bom(&sql).to_owned()
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };

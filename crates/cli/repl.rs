@@ -9,7 +9,7 @@ use rustyline::history::FileHistory;
 use rustyline::{Config, Editor};
 
 use crate::command::{self, Command};
-use crate::exec::exec_and_print;
+use crate::exec::{exec_and_print, without_bom};
 use crate::helper::{ReplHelper, is_complete};
 use crate::print_format::{Format, print_batches};
 
@@ -130,9 +130,7 @@ impl Input {
             Self::Piped { lines } => {
                 let mut text = String::new();
                 for line in lines.by_ref() {
-                    let line = line?;
-                    // A file saved with a byte-order mark, piped in.
-                    text.push_str(line.strip_prefix('\u{feff}').unwrap_or(&line));
+                    text.push_str(without_bom(&line?));
                     text.push('\n');
                     if is_complete(&text) {
                         return Ok(Some(text));

@@ -23,6 +23,7 @@ use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use ctlake_schema::{COLUMNS, Kind};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
@@ -241,17 +242,12 @@ const UNNESTED_ROW: &str = "__ctlake_unnested_row";
 /// The field names, in order, of the rows of a lake column that is an array
 /// of rows (`resources`), named bare or qualified.
 fn row_fields(array: &Expr) -> Option<Vec<String>> {
-    let name = match array {
-        Expr::Identifier(ident) => ident_name(ident),
-        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name)?,
-        _ => return None,
-    };
     let schema = ctlake_schema::file_schema();
-    let field = schema.field_with_name(&name).ok()?;
-    let datafusion::arrow::datatypes::DataType::List(item) = field.data_type() else {
+    let field = schema.field_with_name(&column_name(array)?).ok()?;
+    let DataType::List(item) = field.data_type() else {
         return None;
     };
-    let datafusion::arrow::datatypes::DataType::Struct(fields) = item.data_type() else {
+    let DataType::Struct(fields) = item.data_type() else {
         return None;
     };
     Some(fields.iter().map(|f| f.name().clone()).collect())
