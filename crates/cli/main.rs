@@ -248,8 +248,12 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
     let (ctx, _) = open(&args.lake, &args.s3).await?;
-    repl::run(&ctx, args.format, args.allow_write).await?;
-    Ok(ExitStatus::Success)
+    Ok(
+        match repl::run(&ctx, args.format, args.allow_write).await? {
+            repl::Ended::Finished => ExitStatus::Success,
+            repl::Ended::Failed => ExitStatus::Error,
+        },
+    )
 }
 
 async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {

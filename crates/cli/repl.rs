@@ -24,13 +24,28 @@ struct Settings {
     draft: Option<String>,
 }
 
-/// Runs the REPL until `\q` or end of input.
-pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> anyhow::Result<()> {
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `\q` or the end of input, with every piped statement run.
+    Finished,
+    /// A piped statement or command failed or was interrupted, and the
+    /// session stopped there as `query -f` does: a script's later
+    /// statements may depend on the one that failed.
+    Failed,
+}
+
+/// Runs the REPL until `\q` or end of input. On a terminal an error is shown
+/// and the session goes on; from a pipe the first one, named by its line,
+/// ends the session.
+pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> anyhow::Result<Ended> {
     let mut input = if std::io::stdin().is_terminal() {
         Input::editor(completion_names(ctx).await)?
     } else {
         Input::Piped {
             lines: std::io::stdin().lines(),
+            read: 0,
+            first: 0,
         }
     };
     eprintln!(
@@ -51,17 +66,44 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
         if matches!(text.to_lowercase().as_str(), "quit" | "exit") {
             break;
         }
-        if text.starts_with('\\') {
+        let ok = if text.starts_with('\\') {
             match text.parse::<Command>() {
                 Ok(Command::Quit) => break,
+                Ok(Command::HuntSql(id, params)) => draft_hunt(&id, &params, &input, &mut settings),
                 Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
-                Err(e) => diag!("{e}"),
+                Err(e) => {
+                    diag!("{e}");
+                    false
+                }
             }
-            continue;
+        } else {
+            interruptible(run_sql(ctx, text, &settings)).await
+        };
+        if let (false, Input::Piped { first, .. }) = (ok, &input) {
+            diag!("stopped at the input on line {first}: the rest was not run");
+            return Ok(Ended::Failed);
         }
-        interruptible(run_sql(ctx, text, &settings)).await;
     }
-    Ok(())
+    Ok(Ended::Finished)
+}
+
+/// `\hunt-sql`: the hunt's SQL goes in the editor's next line; a pipe has no
+/// line to edit, so it is printed instead.
+fn draft_hunt(id: &str, params: &[String], input: &Input, settings: &mut Settings) -> bool {
+    match hunt_sql(id, params) {
+        Ok(sql) if matches!(input, Input::Editor { .. }) => {
+            settings.draft = Some(format!("{sql};"));
+            true
+        }
+        Ok(sql) => {
+            println!("{sql};");
+            true
+        }
+        Err(e) => {
+            diag!("Error: {e}");
+            false
+        }
+    }
 }
 
 /// Tables and their columns, for tab completion.
@@ -84,6 +126,10 @@ enum Input {
     },
     Piped {
         lines: std::io::Lines<std::io::StdinLock<'static>>,
+        /// Lines read so far.
+        read: usize,
+        /// The line the input last returned began on, counted from 1.
+        first: usize,
     },
 }
 
@@ -127,10 +173,15 @@ impl Input {
                     Err(e) => return Err(e.into()),
                 }
             },
-            Self::Piped { lines } => {
+            Self::Piped { lines, read, first } => {
                 let mut text = String::new();
                 for line in lines.by_ref() {
-                    text.push_str(without_bom(&line?));
+                    let line = line?;
+                    *read += 1;
+                    if text.trim().is_empty() {
+                        *first = *read;
+                    }
+                    text.push_str(without_bom(&line));
                     text.push('\n');
                     if is_complete(&text) {
                         return Ok(Some(text));
@@ -157,17 +208,19 @@ fn save_history(editor: &mut Editor<ReplHelper, FileHistory>, path: Option<&Path
     }
 }
 
-async fn interruptible(work: impl Future<Output = ()>) {
+/// `work`'s success, or false when Ctrl-C cancelled it.
+async fn interruptible(work: impl Future<Output = bool>) -> bool {
     tokio::select! {
-        () = work => {}
+        ok = work => ok,
         _ = tokio::signal::ctrl_c() => {
             let _ = std::io::stdout().flush();
             eprintln!("^C: query cancelled");
+            false
         }
     }
 }
 
-async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
+async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> bool {
     let mut stdout = std::io::stdout();
     match exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout).await {
         Ok(done) => {
@@ -181,8 +234,12 @@ async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) {
             } else {
                 eprintln!("{rows}");
             }
+            true
         }
-        Err(e) => diag!("Error: {e}"),
+        Err(e) => {
+            diag!("Error: {e}");
+            false
+        }
     }
 }
 
@@ -237,43 +294,30 @@ async fn run_hunt(
     Ok(())
 }
 
-async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) {
+async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) -> bool {
     let batch = match command {
-        Command::Quit => return,
+        Command::Quit | Command::HuntSql(..) => return true,
         Command::Help => Ok(command::help()),
         Command::ListTables => command::list_tables(ctx).await,
         Command::Describe(table) => command::describe(ctx, &table).await,
         Command::Timing(on) => {
             settings.timing = on.unwrap_or(!settings.timing);
             eprintln!("Timing is {}.", if settings.timing { "on" } else { "off" });
-            return;
+            return true;
         }
         Command::Format(format) => {
             settings.format = format;
             eprintln!("Output format is {format:?}.");
-            return;
+            return true;
         }
         Command::Hunts => {
             let listed = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))
                 .map_err(anyhow::Error::from)
                 .and_then(|c| crate::hunt::list(&c, Format::Table, &mut std::io::stdout()));
-            if let Err(e) = listed {
-                diag!("Error: {e}");
-            }
-            return;
+            return shown(listed);
         }
         Command::Hunt(id, params) => {
-            if let Err(e) = run_hunt(ctx, &id, &params, settings.format).await {
-                diag!("Error: {e}");
-            }
-            return;
-        }
-        Command::HuntSql(id, params) => {
-            match hunt_sql(&id, &params) {
-                Ok(sql) => settings.draft = Some(format!("{sql};")),
-                Err(e) => diag!("Error: {e}"),
-            }
-            return;
+            return shown(run_hunt(ctx, &id, &params, settings.format).await);
         }
     };
     let printed = batch.map_err(anyhow::Error::from).and_then(|b| {
@@ -285,9 +329,12 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
         )
         .map_err(Into::into)
     });
-    if let Err(e) = printed {
-        diag!("Error: {e}");
-    }
+    shown(printed)
+}
+
+/// Whether `done` succeeded, its error shown when it did not.
+fn shown(done: anyhow::Result<()>) -> bool {
+    done.inspect_err(|e| diag!("Error: {e}")).is_ok()
 }
 
 /// `CTLAKE_HISTORY`, or `history` in ctlake's data folder.

@@ -160,10 +160,8 @@ fn hunts_from_the_repl() {
     s.exp_eof().expect("\\q ends the session");
 }
 
-/// `ctlake sql < file`: the same session without a terminal; a byte-order
-/// mark is passed over and SQL at the end without its `;` still runs.
-#[test]
-fn piped_input_runs_every_statement_and_command() {
+/// `ctlake sql` with `input` on its stdin rather than a terminal.
+fn piped(input: &[u8]) -> std::process::Output {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let mut child = common::command(
@@ -175,16 +173,48 @@ fn piped_input_runs_every_statement_and_command() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"\xef\xbb\xbfSELECT 1 AS a;\n\\format csv\nSELECT count(*) AS n\nFROM cloudtrail WHERE eventcategory = 'Insight'")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `ctlake sql < file`: the same session without a terminal; a byte-order
+/// mark is passed over and SQL at the end without its `;` still runs.
+#[test]
+fn piped_input_runs_every_statement_and_command() {
+    let out = piped(b"\xef\xbb\xbfSELECT 1 AS a;\n\\format csv\nSELECT count(*) AS n\nFROM cloudtrail WHERE eventcategory = 'Insight'");
     common::assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "+---+\n| a |\n+---+\n| 1 |\n+---+\nn\n2\n"
+    );
+}
+
+/// A script piped into `sql` stops at its first failure, names the line the
+/// failing statement began on and exits 2, so `set -e` scripts see it; what
+/// follows does not run. `\hunt-sql` has no line to edit and prints the SQL.
+#[test]
+fn piped_input_stops_at_the_first_failure() {
+    let out = piped(
+        b"\\format csv\n\\hunt-sql CT-DE-001\nSELECT 1 AS a;\n\n-- the mistake\nSELECT nosuch\n  FROM cloudtrail;\nSELECT 2 AS b;\n",
+    );
+    common::assert_exit(&out, 2);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (hunt, rest) = stdout
+        .rsplit_once(";\n")
+        .expect("the hunt's SQL, ended by ;");
+    assert!(hunt.contains("FROM cloudtrail"), "{hunt}");
+    assert_eq!(rest, "a\n1\n", "nothing runs after the failure");
+    assert!(stderr.contains("nosuch"), "{stderr}");
+    assert!(
+        stderr.contains("stopped at the input on line 5: the rest was not run"),
+        "{stderr}"
+    );
+
+    let out = piped(b"\\d nosuch\nSELECT 2 AS b;\n");
+    common::assert_exit(&out, 2);
+    assert!(
+        out.stdout.is_empty(),
+        "a failed command stops the session too"
     );
 }
