@@ -177,7 +177,7 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
         .context("no lake given: pass --lake PATH or set CTLAKE_LAKE")?;
     let location = Location::parse(&text)?;
     let ctx = ctlake_query::open_lake_at(&location, &args.s3.options()).await?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = print_format::stdout();
     let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
     stdout.flush()?;
     Ok(if balanced {
@@ -189,7 +189,7 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
 
 async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
     let catalogue = ctlake_hunt::Catalogue::load(&hunt::hunt_dirs(&args.hunt_dirs))?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = print_format::stdout();
     if args.list {
         hunt::list(&catalogue, args.format, &mut stdout)?;
         return Ok(ExitStatus::Success);
@@ -267,7 +267,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         (None, None) => unreachable!("clap requires -e or -f"),
     };
     let (ctx, _) = open(&args.lake, &args.s3).await?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = print_format::stdout();
     exec::exec_and_print(&ctx, &sql, args.format, args.allow_write, &mut stdout).await?;
     stdout.flush()?;
     Ok(ExitStatus::Success)

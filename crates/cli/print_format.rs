@@ -177,19 +177,80 @@ impl Encoder for UnionEncoder<'_> {
 /// error messages, object keys): printed raw, they could retitle or clear the
 /// analyst's terminal, or move the cursor back over a line to hide it.
 pub fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c != '\n' && c.is_control();
-    if !table.contains(hidden) {
+    if !table.chars().any(|c| symbol(c).is_some()) {
         return std::borrow::Cow::Borrowed(table);
     }
-    table
-        .chars()
-        .map(|c| match u32::from(c) {
-            _ if !hidden(c) => c,
-            code @ 0..0x20 => char::from_u32(0x2400 + code).unwrap_or('\u{fffd}'),
-            0x7f => '\u{2421}',
-            _ => '\u{fffd}',
-        })
-        .collect()
+    table.chars().map(|c| symbol(c).unwrap_or(c)).collect()
+}
+
+/// The visible stand-in for `c`, when `c` is a control character other than
+/// a line break.
+fn symbol(c: char) -> Option<char> {
+    if c == '\n' || !c.is_control() {
+        return None;
+    }
+    Some(match u32::from(c) {
+        code @ 0..0x20 => char::from_u32(0x2400 + code).unwrap_or('\u{fffd}'),
+        0x7f => '\u{2421}',
+        _ => '\u{fffd}',
+    })
+}
+
+/// Standard output; on a terminal, control characters in what is written
+/// show as their symbols, as in [`visible_controls`]. CSV keeps a value's
+/// bytes, and JSON escapes only what its grammar needs (not the C1 controls
+/// such as CSI), so either could drive the terminal. Piped or redirected,
+/// the bytes pass unchanged.
+pub fn stdout() -> Visible<std::io::StdoutLock<'static>> {
+    use std::io::IsTerminal;
+    let out = std::io::stdout();
+    Visible {
+        shown: out.is_terminal(),
+        inner: out.lock(),
+        lead: false,
+    }
+}
+
+/// A writer that, when `shown`, writes control characters but line breaks
+/// as their symbols.
+pub struct Visible<W> {
+    inner: W,
+    shown: bool,
+    /// The last byte written was 0xC2, which leads the UTF-8 of a C1 control
+    /// when the next byte is 0x80..=0x9F; a write may split the pair.
+    lead: bool,
+}
+
+impl<W: Write> Write for Visible<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.shown {
+            return self.inner.write(buf);
+        }
+        let mut out = Vec::with_capacity(buf.len());
+        let push = |c: char, out: &mut Vec<u8>| {
+            out.extend_from_slice(symbol(c).unwrap_or(c).encode_utf8(&mut [0; 4]).as_bytes());
+        };
+        for &byte in buf {
+            if std::mem::take(&mut self.lead) {
+                if (0x80..0xa0).contains(&byte) {
+                    push(char::from(byte), &mut out);
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match byte {
+                0xc2 => self.lead = true,
+                0..0x80 => push(char::from(byte), &mut out),
+                _ => out.push(byte),
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn is_union(data_type: &DataType) -> bool {
@@ -363,6 +424,35 @@ mod tests {
             "{out}"
         );
         assert!(!out.chars().any(|c| c != '\n' && c.is_control()), "{out}");
+    }
+
+    /// CSV headed for a terminal: the same symbols, whichever way the
+    /// writes split the UTF-8 of a C1 control.
+    #[test]
+    fn a_terminal_sees_symbols_in_any_format() {
+        let text = "a\u{1b}[2J\tb\u{9b}c\u{a9}\n";
+        let shown = "a\u{241b}[2J\u{2409}b\u{fffd}c\u{a9}\n";
+        for split in 0..=text.len() {
+            let mut out = Visible {
+                inner: Vec::new(),
+                shown: true,
+                lead: false,
+            };
+            out.write_all(&text.as_bytes()[..split]).unwrap();
+            out.write_all(&text.as_bytes()[split..]).unwrap();
+            assert_eq!(
+                String::from_utf8(out.inner).unwrap(),
+                shown,
+                "split at {split}"
+            );
+        }
+        let mut raw = Visible {
+            inner: Vec::new(),
+            shown: false,
+            lead: false,
+        };
+        raw.write_all(text.as_bytes()).unwrap();
+        assert_eq!(raw.inner, text.as_bytes(), "a pipe gets the bytes");
     }
 
     #[test]

@@ -221,7 +221,7 @@ async fn interruptible(work: impl Future<Output = bool>) -> bool {
 }
 
 async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> bool {
-    let mut stdout = std::io::stdout();
+    let mut stdout = crate::print_format::stdout();
     match exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout).await {
         Ok(done) => {
             let rows = if done.rows == 1 {
@@ -289,7 +289,12 @@ async fn run_hunt(
         .iter()
         .map(ctlake_hunt::Findings::len)
         .sum();
-    crate::hunt::print(&outcome, &window, format, &mut std::io::stdout())?;
+    crate::hunt::print(
+        &outcome,
+        &window,
+        format,
+        &mut crate::print_format::stdout(),
+    )?;
     eprintln!("{id}: {found} finding{}", if found == 1 { "" } else { "s" });
     Ok(())
 }
@@ -313,7 +318,9 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
         Command::Hunts => {
             let listed = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))
                 .map_err(anyhow::Error::from)
-                .and_then(|c| crate::hunt::list(&c, Format::Table, &mut std::io::stdout()));
+                .and_then(|c| {
+                    crate::hunt::list(&c, Format::Table, &mut crate::print_format::stdout())
+                });
             return shown(listed);
         }
         Command::Hunt(id, params) => {
@@ -322,7 +329,7 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
     };
     let printed = batch.map_err(anyhow::Error::from).and_then(|b| {
         print_batches(
-            &mut std::io::stdout(),
+            &mut crate::print_format::stdout(),
             &b.schema(),
             std::slice::from_ref(&b),
             Format::Table,

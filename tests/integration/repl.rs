@@ -54,6 +54,18 @@ fn multi_line_query_describe_error_and_quit() {
     s.exp_string(&format!("| {}", common::SAMPLE_EVENTS))
         .expect("the session survives an SQL error");
 
+    // CSV keeps a value's bytes, but not on the analyst's terminal.
+    s.send_line("\\format csv").unwrap();
+    s.exp_string("Output format is Csv.").unwrap();
+    s.send_line("SELECT 'x' || chr(27) || ']0;pwned' || chr(7) AS t;")
+        .unwrap();
+    let shown = s.exp_string("1 row").expect("csv result");
+    // rexpect reads the terminal a byte per char.
+    let shown: Vec<u8> = shown.chars().map(|c| u8::try_from(c).unwrap()).collect();
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(shown.contains("x\u{241b}]0;pwned\u{2407}"), "{shown:?}");
+    assert!(!shown.contains("\u{1b}]0;pwned"), "{shown:?}");
+
     s.send_line("\\q").unwrap();
     s.exp_eof().expect("\\q ends the session");
     let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
