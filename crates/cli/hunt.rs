@@ -107,7 +107,9 @@ pub async fn run(
             .collect();
         match ctlake_hunt::run(ctx, hunt, window, &own).await {
             Ok(found) => outcome.findings.push(found),
-            Err(e) => outcome.errors.push((hunt.header.id.clone(), e.to_string())),
+            Err(e) => outcome
+                .errors
+                .push((hunt.header.id.clone(), crate::exec::error_message(&e))),
         }
     }
     outcome

@@ -38,7 +38,7 @@ use clap::Parser;
 use ctlake_ingest::Location;
 
 use crate::args::{
-    Cli, Command, HuntArgs, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs,
+    Cli, Command, EngineArgs, HuntArgs, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs,
 };
 use crate::progress::Bar;
 
@@ -77,6 +77,9 @@ fn main() -> ExitCode {
 /// already contains (ctlake's errors quote their source).
 fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
+    if e.chain().any(exec::over_memory_limit) {
+        text.push_str(exec::MEMORY_HINT);
+    }
     for cause in e.chain() {
         let cause = cause.to_string();
         if !text.contains(&cause) {
@@ -157,6 +160,7 @@ async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
 
 async fn open(
     lake: &LakeArg,
+    engine: &EngineArgs,
     s3: &S3Args,
 ) -> anyhow::Result<(datafusion::execution::context::SessionContext, Location)> {
     let text = lake
@@ -164,7 +168,8 @@ async fn open(
         .context("no lake given: pass --lake PATH (a lake or an archive) or set CTLAKE_LAKE")?;
     let options = s3.options();
     let location = embedded::resolve(&Location::parse(&text)?, &options).await?;
-    let ctx = ctlake_query::open_lake_at(&location, &options).await?;
+    let resources = engine.resources().map_err(anyhow::Error::msg)?;
+    let ctx = ctlake_query::open_lake_at(&location, &options, resources).await?;
     Ok((ctx, location))
 }
 
@@ -176,7 +181,12 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
         .location()
         .context("no lake given: pass --lake PATH or set CTLAKE_LAKE")?;
     let location = Location::parse(&text)?;
-    let ctx = ctlake_query::open_lake_at(&location, &args.s3.options()).await?;
+    let ctx = ctlake_query::open_lake_at(
+        &location,
+        &args.s3.options(),
+        ctlake_query::Resources::default(),
+    )
+    .await?;
     let mut stdout = print_format::stdout();
     let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
     stdout.flush()?;
@@ -212,7 +222,7 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
         lake: args.lake.clone(),
         path: None,
     };
-    let (ctx, _) = open(&lake, &args.s3).await?;
+    let (ctx, _) = open(&lake, &args.engine, &args.s3).await?;
     let outcome = hunt::run(&ctx, &hunts, &window, &params).await;
     let printed =
         hunt::print(&outcome, &window, args.format, &mut stdout).and_then(|()| Ok(stdout.flush()?));
@@ -247,7 +257,7 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
 }
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {
-    let (ctx, _) = open(&args.lake, &args.s3).await?;
+    let (ctx, _) = open(&args.lake, &args.engine, &args.s3).await?;
     Ok(
         match repl::run(&ctx, args.format, args.allow_write).await? {
             repl::Ended::Finished => ExitStatus::Success,
@@ -266,7 +276,7 @@ async fn run_query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         }
         (None, None) => unreachable!("clap requires -e or -f"),
     };
-    let (ctx, _) = open(&args.lake, &args.s3).await?;
+    let (ctx, _) = open(&args.lake, &args.engine, &args.s3).await?;
     let mut stdout = print_format::stdout();
     exec::exec_and_print(&ctx, &sql, args.format, args.allow_write, &mut stdout).await?;
     stdout.flush()?;

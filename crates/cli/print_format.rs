@@ -41,53 +41,105 @@ pub fn print_batches<W: Write>(
     batches: &[RecordBatch],
     format: Format,
 ) -> Result<(), ArrowError> {
-    match format {
-        Format::Table => {
-            let options = FormatOptions::default().with_null("NULL");
-            // An empty result still shows its header.
-            let batches = if batches.is_empty() {
-                vec![RecordBatch::new_empty(flat_schema(schema, is_union))]
-            } else {
-                batches
-                    .iter()
-                    .map(|b| as_text(b, is_union))
-                    .collect::<Result<_, _>>()?
-            };
-            let table =
-                arrow::util::pretty::pretty_format_batches_with_options(&batches, &options)?;
-            writeln!(out, "{}", visible_controls(&table.to_string()))?;
-        }
-        Format::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(&mut *out);
-            if batches.is_empty() {
-                writer.write(&RecordBatch::new_empty(flat_schema(
-                    schema,
-                    DataType::is_nested,
-                )))?;
-            }
-            for batch in batches {
-                writer.write(&as_text(batch, DataType::is_nested)?)?;
-            }
-        }
-        Format::Json => {
-            let mut writer = json_writer::<_, JsonArray>(&mut *out);
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-            writeln!(out)?;
-        }
-        Format::Ndjson => {
-            let mut writer = json_writer::<_, LineDelimited>(&mut *out);
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
+    let mut printer = Printer::new(out, schema, format);
+    for batch in batches {
+        printer.write(batch)?;
+    }
+    printer.finish()
+}
+
+/// Prints batches of one result as they come. CSV, JSON and NDJSON rows go
+/// out batch by batch, so an export holds a batch, not the answer; a table
+/// is held whole, as its columns are as wide as their widest value.
+pub enum Printer<W: Write> {
+    Table {
+        out: W,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    },
+    Csv {
+        // Boxed: the writer's buffers make it several times the others.
+        writer: Box<arrow::csv::Writer<W>>,
+        schema: SchemaRef,
+        wrote: bool,
+    },
+    Json(arrow::json::Writer<W, JsonArray>),
+    Ndjson(arrow::json::Writer<W, LineDelimited>),
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(out: W, schema: &SchemaRef, format: Format) -> Self {
+        match format {
+            Format::Table => Self::Table {
+                out,
+                schema: schema.clone(),
+                batches: Vec::new(),
+            },
+            Format::Csv => Self::Csv {
+                writer: Box::new(
+                    arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .build(out),
+                ),
+                schema: schema.clone(),
+                wrote: false,
+            },
+            Format::Json => Self::Json(json_writer(out)),
+            Format::Ndjson => Self::Ndjson(json_writer(out)),
         }
     }
-    Ok(())
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
+        match self {
+            Self::Table { batches, .. } => batches.push(as_text(batch, is_union)?),
+            Self::Csv { writer, wrote, .. } => {
+                writer.write(&as_text(batch, DataType::is_nested)?)?;
+                *wrote = true;
+            }
+            Self::Json(writer) => writer.write(batch)?,
+            Self::Ndjson(writer) => writer.write(batch)?,
+        }
+        Ok(())
+    }
+
+    /// Ends the result: the table, a CSV header when there were no rows,
+    /// the JSON array's close.
+    pub fn finish(self) -> Result<(), ArrowError> {
+        match self {
+            Self::Table {
+                mut out,
+                schema,
+                mut batches,
+            } => {
+                let options = FormatOptions::default().with_null("NULL");
+                // An empty result still shows its header.
+                if batches.is_empty() {
+                    batches.push(RecordBatch::new_empty(flat_schema(&schema, is_union)));
+                }
+                let table =
+                    arrow::util::pretty::pretty_format_batches_with_options(&batches, &options)?;
+                writeln!(out, "{}", visible_controls(&table.to_string()))?;
+            }
+            Self::Csv {
+                mut writer,
+                schema,
+                wrote,
+            } => {
+                if !wrote {
+                    writer.write(&RecordBatch::new_empty(flat_schema(
+                        &schema,
+                        DataType::is_nested,
+                    )))?;
+                }
+            }
+            Self::Json(mut writer) => {
+                writer.finish()?;
+                writeln!(writer.into_inner())?;
+            }
+            Self::Ndjson(mut writer) => writer.finish()?,
+        }
+        Ok(())
+    }
 }
 
 /// JSON rows with every column as a member, `null` included: scripts read

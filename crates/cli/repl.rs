@@ -237,7 +237,7 @@ async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> bool {
             true
         }
         Err(e) => {
-            diag!("Error: {e}");
+            diag!("Error: {}", crate::exec::error_message(&e));
             false
         }
     }

@@ -256,3 +256,139 @@ fn a_folder_without_logs_is_an_error_not_an_empty_answer() {
         );
     }
 }
+
+/// `--memory-limit`: a group-by larger than the limit spills and still gives
+/// the exact answer; what cannot spill fails with the limit named; without
+/// the flag memory is unbounded.
+#[test]
+fn memory_limit_spills_or_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let groups = "SELECT count(*) AS n, max(k) AS top FROM (SELECT value % 1000003 AS k, count(*) AS c FROM range(0, 3000000) GROUP BY k)";
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "--memory-limit",
+            "80MiB",
+            "-e",
+            groups,
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "n,top\n1000003,1000002\n"
+    );
+    let explained = ctlake(
+        &[
+            "query",
+            &sample(),
+            "--memory-limit",
+            "80MiB",
+            "-e",
+            &format!("EXPLAIN ANALYZE {groups}"),
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&explained, 0);
+    let plan = String::from_utf8(explained.stdout).unwrap();
+    let spills: Vec<u64> = plan
+        .split("spill_count=")
+        .skip(1)
+        .map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        spills.iter().any(|&n| n > 0),
+        "the group-by spilled: {plan}"
+    );
+
+    let whole = "SELECT cardinality(array_agg(value)) AS n FROM range(0, 16000000)";
+    let out = common::command(
+        &["query", &sample(), "-e", whole, "--format", "csv"],
+        dir.path(),
+    )
+    .env("CTLAKE_MEMORY_LIMIT", "80MiB")
+    .output()
+    .unwrap();
+    common::assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the query needs more memory than --memory-limit allows"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Resources exhausted"), "{stderr}");
+    assert!(stderr.contains("pool_size: 80.0 MB"), "{stderr}");
+    let out = ctlake(
+        &["query", &sample(), "-e", whole, "--format", "csv"],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n16000000\n");
+
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "--memory-limit",
+            "1MiB",
+            "-e",
+            "SELECT 1",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("1MiB is below the least a query can run in (64.0 MiB)")
+    );
+}
+
+/// CSV rows go out as they are computed: a reader sees the first rows of an
+/// answer too large to hold, and `| head` ending the pipe ends ctlake with
+/// status 0.
+#[test]
+fn results_stream_to_a_reader_that_stops_early() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::command(
+        &[
+            "query",
+            &sample(),
+            "--format",
+            "csv",
+            "-e",
+            "SELECT value FROM range(0, 1000000000000)",
+        ],
+        dir.path(),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let first: Vec<String> = std::io::BufReader::new(stdout)
+            .lines()
+            .take(3)
+            .map(Result::unwrap)
+            .collect();
+        send.send(first).unwrap();
+    });
+    let Ok(first) = lines.recv_timeout(std::time::Duration::from_mins(2)) else {
+        child.kill().unwrap();
+        panic!("no rows came before the query finished");
+    };
+    assert_eq!(first, ["value", "0", "1"]);
+    let out = child.wait_with_output().unwrap();
+    common::assert_exit(&out, 0);
+}

@@ -39,6 +39,7 @@ mod dialect;
 mod functions;
 mod time_partitions;
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -56,14 +57,33 @@ use datafusion::datasource::listing::{
 };
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::prelude::SessionConfig;
 
-/// A session configured for lake queries, with no tables yet: the JSON
-/// functions of datafusion-functions-json and the Trino functions Lake
-/// queries use are registered.
+/// What a session may use of the machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resources {
+    /// Bytes that sorts, joins, aggregates and windows may hold at once;
+    /// sorts and aggregates spill to temporary files beyond it, and what
+    /// cannot spill fails with DataFusion's "Resources exhausted" rather than
+    /// taking the machine's memory. `None` leaves memory unbounded.
+    pub memory_limit: Option<usize>,
+}
+
+/// A session configured for lake queries, with no tables yet and memory
+/// unbounded.
 pub fn session() -> SessionContext {
+    session_with(Resources::default())
+        .expect("the default runtime builds without touching the disk")
+}
+
+/// A session configured for lake queries within `resources`, with no
+/// tables yet: the JSON functions of datafusion-functions-json and the Trino
+/// functions Lake queries use are registered.
+pub fn session_with(resources: Resources) -> Result<SessionContext> {
     let mut config = SessionConfig::new().with_information_schema(true);
     let options = config.options_mut();
     // Evaluate filters while decoding Parquet, so selective hunts read few pages.
@@ -91,8 +111,19 @@ pub fn session() -> SessionContext {
     let mut analyzer_rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> =
         vec![Arc::new(boolean_text::BooleanText)];
     analyzer_rules.extend(Analyzer::new().rules);
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = resources.memory_limit {
+        // Fair shares, so one sort in a hunt of several cannot starve the
+        // others into failing; the five largest holders are named when the
+        // limit is reached.
+        runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            NonZeroUsize::new(5).expect("5 is not zero"),
+        )));
+    }
     let state = SessionStateBuilder::new()
         .with_config(config)
+        .with_runtime_env(runtime.build_arc()?)
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
         .with_physical_optimizer_rule(Arc::new(compact::CompactScans))
@@ -104,7 +135,7 @@ pub fn session() -> SessionContext {
         ctx.register_udf(udf);
     }
     ctx.add_optimizer_rule(std::sync::Arc::new(time_partitions::DateFromEventTime));
-    ctx
+    Ok(ctx)
 }
 
 pub use dialect::parse;
@@ -286,9 +317,14 @@ JOIN (SELECT eventid, recipientaccountid FROM cloudtrail
   ON c.eventid = k.eventid
  AND c.recipientaccountid IS NOT DISTINCT FROM k.recipientaccountid";
 
-/// Opens the lake at `location` (a folder or an `s3://` prefix) in a new session.
-pub async fn open_lake_at(location: &Location, s3: &S3Options) -> Result<SessionContext> {
-    let ctx = session();
+/// Opens the lake at `location` (a folder or an `s3://` prefix) in a new
+/// session within `resources`.
+pub async fn open_lake_at(
+    location: &Location,
+    s3: &S3Options,
+    resources: Resources,
+) -> Result<SessionContext> {
+    let ctx = session_with(resources)?;
     match location {
         Location::Local(root) => register_lake(&ctx, root)?,
         Location::S3 { bucket, prefix } => {
