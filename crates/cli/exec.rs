@@ -37,6 +37,17 @@ pub fn error_message(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// Whether `e`, or what caused it, is the reader of our output going away
+/// (`| head`): the end of what they wanted, not a failure.
+pub fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            // Arrow's CSV and JSON writers keep only the I/O error's text.
+            || e.to_string().contains("Broken pipe")
+    })
+}
+
 /// What running some SQL produced.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Executed {

@@ -153,29 +153,19 @@ impl Validator for ReplHelper {
 impl rustyline::Helper for ReplHelper {}
 
 /// Whether the buffer is ready to run: a backslash command, an exit word,
-/// nothing at all, or SQL ending in `;`, a `-- comment` after it aside.
+/// only whitespace and comments, or SQL ending in `;` (see
+/// [`ctlake_query::typed`]).
 pub fn is_complete(input: &str) -> bool {
     let text = input.trim();
-    text.is_empty()
-        || text.starts_with('\\')
-        || matches!(text.to_lowercase().as_str(), "quit" | "exit")
-        || without_line_comment(text).trim_end().ends_with(';')
+    text.starts_with('\\')
+        || is_exit_word(text)
+        || ctlake_query::typed(text) != ctlake_query::Typed::Open
 }
 
-/// The last line of `text` without a trailing `--` comment: from the first
-/// `--` that stands outside a quoted string.
-fn without_line_comment(text: &str) -> &str {
-    let start = text.rfind('\n').map_or(0, |i| i + 1);
-    let mut quoted = false;
-    let bytes = text.as_bytes();
-    for i in start..bytes.len() {
-        match bytes[i] {
-            b'\'' => quoted = !quoted,
-            b'-' if !quoted && bytes.get(i + 1) == Some(&b'-') => return &text[..i],
-            _ => {}
-        }
-    }
-    text
+/// `quit` or `exit`, in any case, with or without a `;`.
+pub fn is_exit_word(text: &str) -> bool {
+    let word = text.trim().trim_end_matches(';').trim_end();
+    word.eq_ignore_ascii_case("quit") || word.eq_ignore_ascii_case("exit")
 }
 
 #[cfg(test)]
@@ -183,13 +173,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_end_with_semicolons() {
+    fn commands_and_exit_words_are_complete_without_a_semicolon() {
         assert!(!is_complete("SELECT *\nFROM cloudtrail"));
         assert!(is_complete("SELECT *\nFROM cloudtrail;  "));
         assert!(is_complete("\\d"));
-        assert!(is_complete("SELECT 1; -- note"));
-        assert!(!is_complete("SELECT '; -- not a comment"));
-        assert!(!is_complete("SELECT 1 -- a; comment"));
+        assert!(is_complete("Quit"));
+        assert!(is_complete("exit;"));
+        assert!(!is_complete("exits"));
+        assert!(is_complete("-- a note"));
         assert!(is_complete(""));
     }
 

@@ -93,12 +93,7 @@ fn error_text(e: &anyhow::Error) -> String {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause.to_string().contains("Broken pipe")
-    })
+    e.chain().any(exec::is_broken_pipe)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitStatus> {

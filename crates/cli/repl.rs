@@ -10,7 +10,9 @@ use rustyline::{Config, Editor};
 
 use crate::command::{self, Command};
 use crate::exec::{exec_and_print, without_bom};
-use crate::helper::{ReplHelper, is_complete};
+use anyhow::Context;
+
+use crate::helper::{ReplHelper, is_complete, is_exit_word};
 use crate::print_format::{Format, print_batches};
 
 const PROMPT: &str = "ctlake> ";
@@ -29,10 +31,20 @@ struct Settings {
 pub enum Ended {
     /// `\q` or the end of input, with every piped statement run.
     Finished,
-    /// A piped statement or command failed or was interrupted, and the
-    /// session stopped there as `query -f` does: a script's later
-    /// statements may depend on the one that failed.
+    /// A piped statement or command failed, and the session stopped there
+    /// as `query -f` does: a script's later statements may depend on the
+    /// one that failed.
     Failed,
+}
+
+/// What one input did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Done,
+    /// It failed or was cancelled; the error is shown.
+    Failed,
+    /// Standard output was closed (`| head`): nothing more can be shown.
+    Closed,
 }
 
 /// Runs the REPL until `\q` or end of input. On a terminal an error is shown
@@ -59,29 +71,34 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
         draft: None,
     };
     while let Some(text) = input.next(settings.draft.take().as_deref())? {
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        if matches!(text.to_lowercase().as_str(), "quit" | "exit") {
+        let typed = text.trim();
+        if is_exit_word(typed) {
             break;
         }
-        let ok = if text.starts_with('\\') {
-            match text.parse::<Command>() {
+        let step = if typed.starts_with('\\') {
+            match typed.parse::<Command>() {
                 Ok(Command::Quit) => break,
                 Ok(Command::HuntSql(id, params)) => draft_hunt(&id, &params, &input, &mut settings),
-                Ok(cmd) => interruptible(run_command(ctx, cmd, &mut settings)).await,
+                Ok(cmd) => input.run(run_command(ctx, cmd, &mut settings)).await,
                 Err(e) => {
                     diag!("{e}");
-                    false
+                    Step::Failed
                 }
             }
+        } else if ctlake_query::typed(typed) == ctlake_query::Typed::Blank {
+            continue;
         } else {
-            interruptible(run_sql(ctx, text, &settings)).await
+            input
+                .run(run_sql(ctx, &input.placed(&text), &settings))
+                .await
         };
-        if let (false, Input::Piped { first, .. }) = (ok, &input) {
-            diag!("stopped at the input on line {first}: the rest was not run");
-            return Ok(Ended::Failed);
+        match (step, &input) {
+            (Step::Closed, _) => break,
+            (Step::Failed, Input::Piped { first, .. }) => {
+                diag!("stopped at the input on line {first}: the rest was not run");
+                return Ok(Ended::Failed);
+            }
+            _ => {}
         }
     }
     Ok(Ended::Finished)
@@ -89,21 +106,15 @@ pub async fn run(ctx: &SessionContext, format: Format, allow_write: bool) -> any
 
 /// `\hunt-sql`: the hunt's SQL goes in the editor's next line; a pipe has no
 /// line to edit, so it is printed instead.
-fn draft_hunt(id: &str, params: &[String], input: &Input, settings: &mut Settings) -> bool {
-    match hunt_sql(id, params) {
-        Ok(sql) if matches!(input, Input::Editor { .. }) => {
+fn draft_hunt(id: &str, params: &[String], input: &Input, settings: &mut Settings) -> Step {
+    shown(hunt_sql(id, params).and_then(|sql| {
+        if matches!(input, Input::Editor { .. }) {
             settings.draft = Some(format!("{sql};"));
-            true
+        } else {
+            writeln!(crate::print_format::stdout(), "{sql};")?;
         }
-        Ok(sql) => {
-            println!("{sql};");
-            true
-        }
-        Err(e) => {
-            diag!("Error: {e}");
-            false
-        }
-    }
+        Ok(())
+    }))
 }
 
 /// Tables and their columns, for tab completion.
@@ -176,9 +187,12 @@ impl Input {
             Self::Piped { lines, read, first } => {
                 let mut text = String::new();
                 for line in lines.by_ref() {
-                    let line = line?;
                     *read += 1;
+                    let line = line.with_context(|| format!("reading line {read} of the input"))?;
+                    // The text starts at its first line that is not blank,
+                    // so that line's number places it in the script.
                     if text.trim().is_empty() {
+                        text.clear();
                         *first = *read;
                     }
                     text.push_str(without_bom(&line));
@@ -189,6 +203,25 @@ impl Input {
                 }
                 Ok((!text.trim().is_empty()).then_some(text))
             }
+        }
+    }
+
+    /// `text` as the parser should see it: from a pipe, after the lines
+    /// before it, so a syntax error names its line in the script.
+    fn placed(&self, text: &str) -> String {
+        match self {
+            Self::Piped { first, .. } => "\n".repeat(first.saturating_sub(1)) + text,
+            Self::Editor { .. } => text.to_owned(),
+        }
+    }
+
+    /// Runs `work`. On a terminal, Ctrl-C cancels it and the session goes
+    /// on; from a pipe no handler is set, so Ctrl-C ends ctlake as it ends
+    /// the rest of the pipeline, before a half-read statement could run.
+    async fn run(&self, work: impl Future<Output = Step>) -> Step {
+        match self {
+            Self::Editor { .. } => interruptible(work).await,
+            Self::Piped { .. } => work.await,
         }
     }
 }
@@ -208,19 +241,19 @@ fn save_history(editor: &mut Editor<ReplHelper, FileHistory>, path: Option<&Path
     }
 }
 
-/// `work`'s success, or false when Ctrl-C cancelled it.
-async fn interruptible(work: impl Future<Output = bool>) -> bool {
+/// What `work` did, or [`Step::Failed`] when Ctrl-C cancelled it.
+async fn interruptible(work: impl Future<Output = Step>) -> Step {
     tokio::select! {
-        ok = work => ok,
+        step = work => step,
         _ = tokio::signal::ctrl_c() => {
             let _ = std::io::stdout().flush();
             eprintln!("^C: query cancelled");
-            false
+            Step::Failed
         }
     }
 }
 
-async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> bool {
+async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> Step {
     let mut stdout = crate::print_format::stdout();
     match exec_and_print(ctx, sql, settings.format, settings.allow_write, &mut stdout).await {
         Ok(done) => {
@@ -234,11 +267,12 @@ async fn run_sql(ctx: &SessionContext, sql: &str, settings: &Settings) -> bool {
             } else {
                 eprintln!("{rows}");
             }
-            true
+            Step::Done
         }
+        Err(e) if crate::exec::is_broken_pipe(&e) => Step::Closed,
         Err(e) => {
             diag!("Error: {}", crate::exec::error_message(&e));
-            false
+            Step::Failed
         }
     }
 }
@@ -299,21 +333,21 @@ async fn run_hunt(
     Ok(())
 }
 
-async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) -> bool {
+async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Settings) -> Step {
     let batch = match command {
-        Command::Quit | Command::HuntSql(..) => return true,
+        Command::Quit | Command::HuntSql(..) => return Step::Done,
         Command::Help => Ok(command::help()),
         Command::ListTables => command::list_tables(ctx).await,
         Command::Describe(table) => command::describe(ctx, &table).await,
         Command::Timing(on) => {
             settings.timing = on.unwrap_or(!settings.timing);
             eprintln!("Timing is {}.", if settings.timing { "on" } else { "off" });
-            return true;
+            return Step::Done;
         }
         Command::Format(format) => {
             settings.format = format;
             eprintln!("Output format is {format:?}.");
-            return true;
+            return Step::Done;
         }
         Command::Hunts => {
             let listed = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))
@@ -339,9 +373,16 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
     shown(printed)
 }
 
-/// Whether `done` succeeded, its error shown when it did not.
-fn shown(done: anyhow::Result<()>) -> bool {
-    done.inspect_err(|e| diag!("Error: {e}")).is_ok()
+/// What `done` did, its error shown unless it was output closing.
+fn shown(done: anyhow::Result<()>) -> Step {
+    match done {
+        Ok(()) => Step::Done,
+        Err(e) if e.chain().any(crate::exec::is_broken_pipe) => Step::Closed,
+        Err(e) => {
+            diag!("Error: {e}");
+            Step::Failed
+        }
+    }
 }
 
 /// `CTLAKE_HISTORY`, or `history` in ctlake's data folder.

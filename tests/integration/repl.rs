@@ -219,9 +219,17 @@ fn piped_input_stops_at_the_first_failure() {
     assert_eq!(rest, "a\n1\n", "nothing runs after the failure");
     assert!(stderr.contains("nosuch"), "{stderr}");
     assert!(
-        stderr.contains("stopped at the input on line 5: the rest was not run"),
+        stderr.contains("stopped at the input on line 6: the rest was not run"),
         "{stderr}"
     );
+
+    // The parser counts lines from the top of the script, not of the statement.
+    let out =
+        piped(b"SELECT 1 AS a;\n\nSELECT 2 AS b\n  FROM cloudtrail\n WHERE = 3;\nSELECT 3;\n");
+    common::assert_exit(&out, 2);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("Line: 5"), "{stderr}");
+    assert!(stderr.contains("on line 3"), "{stderr}");
 
     let out = piped(b"\\d nosuch\nSELECT 2 AS b;\n");
     common::assert_exit(&out, 2);
@@ -229,4 +237,58 @@ fn piped_input_stops_at_the_first_failure() {
         out.stdout.is_empty(),
         "a failed command stops the session too"
     );
+}
+
+/// What a script holds besides statements: comments before commands and at
+/// the end, `;` inside strings and block comments, `quit;`.
+#[test]
+fn piped_scripts_read_as_query_f_reads_them() {
+    let out = piped(
+        b"/* exported by a tool;\n   v2 */\n-- switch to csv\n\\format csv\nSELECT 'a;\nb' AS s;\nSELECT 1 AS n; -- the end\n-- trailing\n",
+    );
+    common::assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "s\n\"a;\nb\"\nn\n1\n"
+    );
+
+    let out = piped(b"\\format csv\nSELECT 1 AS n;\nquit;\nSELECT nosuch;\n");
+    common::assert_exit(&out, 0);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n1\n");
+}
+
+/// A reader that stops early (`| head -1`) ends the session quietly, with
+/// status 0 as `query` has; output already gone cannot fail the script.
+#[test]
+fn piped_output_closed_early_ends_the_session_quietly() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::command(
+        &[
+            "sql",
+            common::repo().join("sample-logs").to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"SELECT value FROM range(0, 1000000000000);\n\\hunt-sql CT-DE-001\n")
+        .unwrap();
+    drop(stdin);
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "value\n");
+    let out = child.wait_with_output().unwrap();
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("Error"), "{stderr}");
 }

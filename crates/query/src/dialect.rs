@@ -46,6 +46,35 @@ pub fn parse(sql: &str) -> Result<Vec<DFStatement>> {
     Ok(statements)
 }
 
+/// How far typed SQL has got, as the parser's own tokenizer reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typed {
+    /// Only whitespace and comments: nothing to run.
+    Blank,
+    /// A statement still open: no `;` yet, or inside a string or a
+    /// `/* */` comment that a later line closes.
+    Open,
+    /// Ends with `;`, comments after it aside.
+    Complete,
+}
+
+/// Whether `sql` is ready to run. A `;` inside a string or a comment does
+/// not end a statement, as it does not for [`parse`].
+pub fn typed(sql: &str) -> Typed {
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return Typed::Open;
+    };
+    match tokens
+        .iter()
+        .rfind(|token| !matches!(token, Token::Whitespace(_)))
+    {
+        None => Typed::Blank,
+        Some(Token::SemiColon) => Typed::Complete,
+        Some(_) => Typed::Open,
+    }
+}
+
 /// `FROM <EDS id|ARN|placeholder>` as `FROM cloudtrail`. Done on the text:
 /// none of these forms is an SQL identifier. String literals and comments
 /// are passed over whole: a hunt may look for these very words in the SQL
@@ -742,6 +771,22 @@ pub(crate) fn writes(statement: &Statement) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_end_at_a_semicolon_outside_strings_and_comments() {
+        assert_eq!(typed("SELECT *\nFROM cloudtrail"), Typed::Open);
+        assert_eq!(typed("SELECT *\nFROM cloudtrail;  "), Typed::Complete);
+        assert_eq!(typed("SELECT 1; -- note"), Typed::Complete);
+        assert_eq!(typed("SELECT 1; /* note */"), Typed::Complete);
+        assert_eq!(typed("SELECT '; -- not a comment"), Typed::Open);
+        assert_eq!(typed("SELECT 'a;\n"), Typed::Open);
+        assert_eq!(typed("SELECT 'a;\nb' AS a;"), Typed::Complete);
+        assert_eq!(typed("SELECT 1 -- a; comment"), Typed::Open);
+        assert_eq!(typed("/* exported;\n"), Typed::Open);
+        assert_eq!(typed("/* exported;\n v2 */\n"), Typed::Blank);
+        assert_eq!(typed("-- a note;\n"), Typed::Blank);
+        assert_eq!(typed(""), Typed::Blank);
+    }
 
     fn sql(text: &str) -> String {
         parse(text).unwrap()[0].to_string()

@@ -138,7 +138,7 @@ pub fn session_with(resources: Resources) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-pub use dialect::parse;
+pub use dialect::{Typed, parse, typed};
 
 /// The bytes read from the end of each Parquet file to reach its metadata.
 const FOOTER_READ_BYTES: usize = 64 * 1024;
