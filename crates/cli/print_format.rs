@@ -225,9 +225,11 @@ impl Encoder for UnionEncoder<'_> {
 }
 
 /// Control characters but line breaks as their visible symbols (ESC as ␛,
-/// CR as ␍). The values are the attacker's (user agents, request parameters,
+/// CR as ␍), and the characters that reorder or break text without showing
+/// as �. The values are the attacker's (user agents, request parameters,
 /// error messages, object keys): printed raw, they could retitle or clear the
-/// analyst's terminal, or move the cursor back over a line to hide it.
+/// analyst's terminal, move the cursor back over a line to hide it, or show
+/// a line's text in another order than it holds.
 pub fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
     if !table.chars().any(|c| symbol(c).is_some()) {
         return std::borrow::Cow::Borrowed(table);
@@ -236,41 +238,41 @@ pub fn visible_controls(table: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The visible stand-in for `c`, when `c` is a control character other than
-/// a line break.
+/// a line break, a bidirectional override, embedding, isolate or mark, or a
+/// line or paragraph separator.
 fn symbol(c: char) -> Option<char> {
-    if c == '\n' || !c.is_control() {
-        return None;
+    match u32::from(c) {
+        0x0a => None,
+        code @ 0..0x20 => char::from_u32(0x2400 + code),
+        0x7f => Some('\u{2421}'),
+        0x80..0xa0 | 0x061c | 0x200e | 0x200f | 0x2028..=0x202e | 0x2066..=0x2069 => {
+            Some('\u{fffd}')
+        }
+        _ => None,
     }
-    Some(match u32::from(c) {
-        code @ 0..0x20 => char::from_u32(0x2400 + code).unwrap_or('\u{fffd}'),
-        0x7f => '\u{2421}',
-        _ => '\u{fffd}',
-    })
 }
 
-/// Standard output; on a terminal, control characters in what is written
-/// show as their symbols, as in [`visible_controls`]. CSV keeps a value's
-/// bytes, and JSON escapes only what its grammar needs (not the C1 controls
-/// such as CSI), so either could drive the terminal. Piped or redirected,
-/// the bytes pass unchanged.
+/// Standard output; on a terminal, what is written shows as
+/// [`visible_controls`] shows it. CSV keeps a value's characters, and JSON
+/// escapes only what its grammar needs (not the C1 controls such as CSI), so
+/// either could drive the terminal. Piped or redirected, the bytes pass
+/// unchanged.
 pub fn stdout() -> Visible<std::io::StdoutLock<'static>> {
     use std::io::IsTerminal;
     let out = std::io::stdout();
     Visible {
         shown: out.is_terminal(),
         inner: out.lock(),
-        lead: false,
+        pending: Vec::new(),
     }
 }
 
-/// A writer that, when `shown`, writes control characters but line breaks
-/// as their symbols.
+/// A writer that, when `shown`, writes text as [`visible_controls`] shows it.
 pub struct Visible<W> {
     inner: W,
     shown: bool,
-    /// The last byte written was 0xC2, which leads the UTF-8 of a C1 control
-    /// when the next byte is 0x80..=0x9F; a write may split the pair.
-    lead: bool,
+    /// The start of a character whose other bytes the next write brings.
+    pending: Vec<u8>,
 }
 
 impl<W: Write> Write for Visible<W> {
@@ -278,23 +280,34 @@ impl<W: Write> Write for Visible<W> {
         if !self.shown {
             return self.inner.write(buf);
         }
-        let mut out = Vec::with_capacity(buf.len());
-        let push = |c: char, out: &mut Vec<u8>| {
-            out.extend_from_slice(symbol(c).unwrap_or(c).encode_utf8(&mut [0; 4]).as_bytes());
-        };
-        for &byte in buf {
-            if std::mem::take(&mut self.lead) {
-                if (0x80..0xa0).contains(&byte) {
-                    push(char::from(byte), &mut out);
-                    continue;
+        let mut bytes = std::mem::take(&mut self.pending);
+        bytes.extend_from_slice(buf);
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut rest = bytes.as_slice();
+        while !rest.is_empty() {
+            let (text, after) = match std::str::from_utf8(rest) {
+                Ok(text) => (text, &[][..]),
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    let text = std::str::from_utf8(valid).expect("valid up to here");
+                    match e.error_len() {
+                        None => {
+                            self.pending = after.to_vec();
+                            (text, &[][..])
+                        }
+                        // A byte that is not UTF-8 could be a C1 control to
+                        // a terminal not in UTF-8 mode.
+                        Some(len) => {
+                            out.extend_from_slice(visible_controls(text).as_bytes());
+                            out.extend_from_slice("\u{fffd}".as_bytes());
+                            rest = &after[len..];
+                            continue;
+                        }
+                    }
                 }
-                out.push(0xc2);
-            }
-            match byte {
-                0xc2 => self.lead = true,
-                0..0x80 => push(char::from(byte), &mut out),
-                _ => out.push(byte),
-            }
+            };
+            out.extend_from_slice(visible_controls(text).as_bytes());
+            rest = after;
         }
         self.inner.write_all(&out)?;
         Ok(buf.len())
@@ -479,17 +492,18 @@ mod tests {
     }
 
     /// CSV headed for a terminal: the same symbols, whichever way the
-    /// writes split the UTF-8 of a C1 control.
+    /// writes split a character.
     #[test]
     fn a_terminal_sees_symbols_in_any_format() {
-        let text = "a\u{1b}[2J\tb\u{9b}c\u{a9}\n";
-        let shown = "a\u{241b}[2J\u{2409}b\u{fffd}c\u{a9}\n";
+        let text = "a\u{1b}[2J\tb\u{9b}c\u{a9}\u{202e}d\u{2066}\n";
+        let shown = "a\u{241b}[2J\u{2409}b\u{fffd}c\u{a9}\u{fffd}d\u{fffd}\n";
+        let visible = |shown| Visible {
+            inner: Vec::new(),
+            shown,
+            pending: Vec::new(),
+        };
         for split in 0..=text.len() {
-            let mut out = Visible {
-                inner: Vec::new(),
-                shown: true,
-                lead: false,
-            };
+            let mut out = visible(true);
             out.write_all(&text.as_bytes()[..split]).unwrap();
             out.write_all(&text.as_bytes()[split..]).unwrap();
             assert_eq!(
@@ -498,11 +512,14 @@ mod tests {
                 "split at {split}"
             );
         }
-        let mut raw = Visible {
-            inner: Vec::new(),
-            shown: false,
-            lead: false,
-        };
+        let mut out = visible(true);
+        out.write_all(b"x\x9by").unwrap();
+        assert_eq!(
+            out.inner,
+            "x\u{fffd}y".as_bytes(),
+            "a byte that is not UTF-8"
+        );
+        let mut raw = visible(false);
         raw.write_all(text.as_bytes()).unwrap();
         assert_eq!(raw.inner, text.as_bytes(), "a pipe gets the bytes");
     }
