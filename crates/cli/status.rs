@@ -152,7 +152,7 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
         .collect();
     writeln!(
         out,
-        "objects: {} read ({}), {} failed",
+        "objects: {} in the manifests ({}), {} of them failed",
         n(t, "objects"),
         kinds.join(", "),
         n(t, "objects_failed")
