@@ -128,16 +128,14 @@ async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
     }
     options.max_object_bytes = args.max_object_bytes;
     options.s3 = args.s3.options();
-    options.selection = ctlake_ingest::Selection {
-        accounts: args.selection.accounts.clone(),
-        regions: args.selection.regions.clone(),
-        ..ctlake_ingest::Selection::default()
-    }
-    .with_window(
-        args.selection.start.as_deref(),
-        args.selection.end.as_deref(),
-    )
-    .map_err(anyhow::Error::msg)?;
+    options.selection = ctlake_ingest::Selection::default()
+        .with_folders(&args.selection.accounts, &args.selection.regions)
+        .map_err(anyhow::Error::msg)?
+        .with_window(
+            args.selection.start.as_deref(),
+            args.selection.end.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?;
     let bar = Arc::new(Bar::new(args.quiet));
     let report = ctlake_ingest::ingest(&options, bar.clone())
         .await

@@ -357,6 +357,44 @@ fn a_selection_that_matches_nothing_says_so() {
     assert!(!stderr.contains("no AWSLogs/ folder"), "{stderr}");
 }
 
+/// A trailing comma (`--account 1111…,`) used to recurse on the same folder
+/// until the stack overflowed; names that cannot be folders are refused
+/// before anything is written.
+#[test]
+fn selections_that_name_no_folder_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    for (flag, value, message) in [
+        (
+            "--account",
+            "111122223333,",
+            "--account \"\": an account id is twelve digits",
+        ),
+        (
+            "--account",
+            "1111",
+            "--account \"1111\": an account id is twelve digits",
+        ),
+        (
+            "--region",
+            "us-east-1,,eu-west-1",
+            "--region \"\": a region is",
+        ),
+        (
+            "--region",
+            "../us-east-1",
+            "--region \"../us-east-1\": a region is",
+        ),
+    ] {
+        let out = common::ingest_cli(&sample, &lake, dir.path(), &[flag, value]);
+        common::assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{flag} {value}: {stderr}");
+        assert!(!lake.exists(), "{flag} {value}: nothing is written");
+    }
+}
+
 #[test]
 fn status_reads_lakes_only() {
     let dir = tempfile::tempdir().unwrap();

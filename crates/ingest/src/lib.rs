@@ -245,6 +245,7 @@ pub fn inflate(location: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
 /// credentials); problems with single objects are in the report.
 pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Result<IngestReport> {
     let started = Instant::now();
+    options.selection.check().map_err(Error::Setup)?;
     let mut archives = Vec::with_capacity(options.inputs.len());
     for input in &options.inputs {
         archives.push(open_archive(input, &options.s3).await?);

@@ -173,6 +173,40 @@ impl Selection {
             && self.last_day.is_none()
     }
 
+    /// `self` reading only `accounts` and `regions` (none: all), refused
+    /// unless each can name a trail folder.
+    pub fn with_folders(mut self, accounts: &[String], regions: &[String]) -> Result<Self, String> {
+        self.accounts = accounts.to_vec();
+        self.regions = regions.to_vec();
+        self.check()?;
+        Ok(self)
+    }
+
+    /// Refuses an account id that is not twelve digits and a region that is
+    /// not a word of lowercase letters, digits and hyphens: an empty one
+    /// (`--account 1111,`) or one holding `/` would name another folder
+    /// than it says, or none.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(bad) = self
+            .accounts
+            .iter()
+            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("--account {bad:?}: an account id is twelve digits"));
+        }
+        if let Some(bad) = self.regions.iter().find(|r| {
+            !r.starts_with(|c: char| c.is_ascii_lowercase())
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }) {
+            return Err(format!(
+                "--region {bad:?}: a region is lowercase letters, digits and hyphens, as us-east-1"
+            ));
+        }
+        Ok(())
+    }
+
     /// Sets the window from `--start` / `--end` values: dates (`2024-03-10`)
     /// or RFC 3339 times, compared in UTC.
     pub fn with_window(mut self, start: Option<&str>, end: Option<&str>) -> Result<Self, String> {
