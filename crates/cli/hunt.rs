@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use arrow::array::RecordBatch;
-use ctlake_hunt::{Catalogue, Findings, Hunt, Window};
+use ctlake_hunt::{Findings, Hunt, Window};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
@@ -15,30 +15,39 @@ use crate::print_format::{Format, json_rows, print_batches};
 /// default user folder (`$CTLAKE_HUNTS`, else `<config dir>/ctlake/hunts`).
 pub fn hunt_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs = extra.to_vec();
-    if let Some(dir) = std::env::var_os("CTLAKE_HUNTS")
-        .map(PathBuf::from)
-        .or_else(|| dirs::config_dir().map(|d| d.join("ctlake").join("hunts")))
-    {
-        dirs.push(dir);
+    match std::env::var_os("CTLAKE_HUNTS").filter(|d| !d.is_empty()) {
+        Some(dir) => dirs.push(PathBuf::from(dir)),
+        // Only the default folder may be missing: a folder named by the
+        // user that is not there is a mistake to report, not to pass over.
+        None => dirs.extend(
+            dirs::config_dir()
+                .map(|d| d.join("ctlake").join("hunts"))
+                .filter(|d| d.is_dir()),
+        ),
     }
     dirs
 }
 
-/// `key=value` arguments of `--param`.
+/// `key=value` arguments of `--param`; a name given twice is refused
+/// rather than the last one silently winning.
 pub fn params(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    pairs
-        .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                .ok_or_else(|| anyhow::anyhow!("--param {pair}: expected name=value"))
-        })
-        .collect()
+    let mut params = BTreeMap::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--param {pair}: expected name=value"))?;
+        let name = name.trim().to_owned();
+        anyhow::ensure!(
+            !params.contains_key(&name),
+            "--param {name} is given twice; a list is one value, its items separated by commas"
+        );
+        params.insert(name, value.to_owned());
+    }
+    Ok(params)
 }
 
-/// The catalogue as rows: id, severity, tactics, techniques, title, origin.
-pub fn list(catalogue: &Catalogue, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
-    let hunts: Vec<&Hunt> = catalogue.hunts().collect();
+/// `hunts` as rows: id, severity, tactics, techniques, title, origin.
+pub fn list(hunts: &[Hunt], format: Format, out: &mut impl Write) -> anyhow::Result<()> {
     if matches!(format, Format::Json | Format::Ndjson) {
         let entries = hunts.iter().map(|hunt| {
             json!({
@@ -64,7 +73,7 @@ pub fn list(catalogue: &Catalogue, format: Format, out: &mut impl Write) -> anyh
     }
     let column = |f: &dyn Fn(&Hunt) -> String| -> arrow::array::ArrayRef {
         std::sync::Arc::new(arrow::array::StringArray::from_iter_values(
-            hunts.iter().map(|h| f(h)),
+            hunts.iter().map(f),
         ))
     };
     let batch = RecordBatch::try_from_iter([
@@ -81,10 +90,11 @@ pub fn list(catalogue: &Catalogue, format: Format, out: &mut impl Write) -> anyh
     Ok(())
 }
 
-/// What a hunt run gave: findings per hunt, and the hunts that failed.
+/// What a hunt run gave: findings per hunt, and the hunts that failed, by
+/// id (none for a hunt file that could not be read).
 pub struct Outcome {
     pub findings: Vec<Findings>,
-    pub errors: Vec<(String, String)>,
+    pub errors: Vec<(Option<String>, String)>,
 }
 
 /// Runs `hunts` in order; a failing hunt is recorded and the others run.
@@ -109,7 +119,7 @@ pub async fn run(
             Ok(found) => outcome.findings.push(found),
             Err(e) => outcome
                 .errors
-                .push((hunt.header.id.clone(), crate::exec::error_message(&e))),
+                .push((Some(hunt.header.id.clone()), crate::exec::error_message(&e))),
         }
     }
     outcome

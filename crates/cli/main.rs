@@ -193,11 +193,18 @@ async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
 async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
     let catalogue = ctlake_hunt::Catalogue::load(&hunt::hunt_dirs(&args.hunt_dirs))?;
     let mut stdout = print_format::stdout();
-    if args.list {
-        hunt::list(&catalogue, args.format, &mut stdout)?;
-        return Ok(ExitStatus::Success);
-    }
     let hunts = catalogue.select(&args.selectors)?;
+    if args.list {
+        hunt::list(&hunts, args.format, &mut stdout)?;
+        for problem in catalogue.problems() {
+            diag!("ctlake: {problem}");
+        }
+        return Ok(if catalogue.problems().is_empty() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        });
+    }
     let params = hunt::params(&args.params)?;
     for name in params.keys() {
         anyhow::ensure!(
@@ -216,7 +223,11 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
         path: None,
     };
     let (ctx, _) = open(&lake, &args.engine, &args.s3).await?;
-    let outcome = hunt::run(&ctx, &hunts, &window, &params).await;
+    let mut outcome = hunt::run(&ctx, &hunts, &window, &params).await;
+    // A hunt file that could not be read is a hunt that did not run.
+    outcome
+        .errors
+        .extend(catalogue.problems().iter().map(|p| (None, p.to_string())));
     let printed =
         hunt::print(&outcome, &window, args.format, &mut stdout).and_then(|()| Ok(stdout.flush()?));
     // A reader that stops early (`| head -1`) has seen findings: the exit

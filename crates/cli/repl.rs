@@ -353,7 +353,12 @@ async fn run_command(ctx: &SessionContext, command: Command, settings: &mut Sett
             let listed = ctlake_hunt::Catalogue::load(&crate::hunt::hunt_dirs(&[]))
                 .map_err(anyhow::Error::from)
                 .and_then(|c| {
-                    crate::hunt::list(&c, Format::Table, &mut crate::print_format::stdout())
+                    let all = c.select(&[])?;
+                    crate::hunt::list(&all, Format::Table, &mut crate::print_format::stdout())?;
+                    for problem in c.problems() {
+                        diag!("warning: {problem}");
+                    }
+                    Ok(())
                 });
             return shown(listed);
         }

@@ -224,3 +224,200 @@ fn findings_exit_1_when_the_reader_stops_early() {
     drop(child.stdout.take());
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+fn listed(args: &[&str], scratch: &std::path::Path) -> Vec<Value> {
+    let mut all = vec!["hunt", "--list", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = ctlake(&all, scratch);
+    common::assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Selectors add up whatever they overlap, in any order; a technique names
+/// its sub-techniques; `--list` shows what the selectors pick.
+#[test]
+fn selectors_overlap_and_name_sub_techniques() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |hunts: &[Value]| -> Vec<String> {
+        hunts
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let one_way = ids(&listed(&["T1562.008", "defense-evasion"], dir.path()));
+    let other_way = ids(&listed(&["defense-evasion", "T1562.008"], dir.path()));
+    assert_eq!(one_way, other_way);
+    assert_eq!(
+        ids(&listed(&["CT-DE-001", "CT-DE-001"], dir.path())),
+        ["CT-DE-001"]
+    );
+
+    let parent = listed(&["T1562"], dir.path());
+    let techniques = |h: &Value| -> Vec<String> {
+        h["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let exact = parent
+        .iter()
+        .filter(|h| techniques(h).iter().any(|t| t == "T1562"))
+        .count();
+    assert!(parent.len() > exact, "T1562 picks its sub-techniques too");
+    assert!(ids(&parent).contains(&"CT-DE-001".to_owned()));
+    for hunt in &parent {
+        assert!(
+            techniques(hunt)
+                .iter()
+                .any(|t| t == "T1562" || t.starts_with("T1562.")),
+            "{hunt}"
+        );
+    }
+    // A prefix that is not a whole technique id names nothing.
+    let out = ctlake(&["hunt", "--list", "T156"], dir.path());
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(r#"no hunt matches "T156""#));
+    let out = ctlake(&["hunt", "--list", "missing.sql"], dir.path());
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.sql: No such file"));
+}
+
+/// A hunt file that cannot be used fails alone: the other hunts run and
+/// print, the file is named among the errors, and the run exits 2. A
+/// `--hunts` folder that is not there is an error, not an empty folder.
+#[test]
+fn a_bad_hunt_file_fails_alone_and_a_missing_folder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("my-hunts");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("broken.sql"), "SELECT 1").unwrap();
+    let mine = mine.to_str().unwrap();
+    let out = hunt(
+        &["CT-DE-001", "--hunts", mine, "--format", "json"],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["hunts"][0]["hunt_id"], "CT-DE-001");
+    assert_eq!(doc["hunts"][0]["findings"].as_array().unwrap().len(), 5);
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["hunt_id"], Value::Null);
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("broken.sql"),
+        "{errors:?}"
+    );
+    let out = ctlake(&["hunt", "--list", "--hunts", mine], dir.path());
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CT-DE-001"));
+
+    let missing = dir.path().join("no-such-folder");
+    let out = ctlake(
+        &["hunt", "--list", "--hunts", missing.to_str().unwrap()],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-folder: No such file"));
+
+    let out = hunt(
+        &[
+            "CT-DE-001",
+            "--param",
+            "allow_principals=a",
+            "--param",
+            "allow_principals=b",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--param allow_principals is given twice")
+    );
+}
+
+/// Hunts look at all of the lake unless told otherwise, 1969 and 2201
+/// included (a window once ended at 2200 and began at 1970), and a window
+/// reaching past the times they look at stands for their ends.
+#[test]
+fn windows_reach_all_of_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir
+        .path()
+        .join("archive/AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/10");
+    std::fs::create_dir_all(&folder).unwrap();
+    let stop = |id: &str, time: &str| {
+        serde_json::json!({
+            "eventVersion": "1.08", "eventTime": time, "eventID": id,
+            "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging",
+            "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9",
+            "userAgent": "aws-cli", "recipientAccountId": "123456789012",
+            "requestParameters": {"name": "main"},
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/eve"},
+        })
+    };
+    let records = serde_json::json!({"Records": [
+        stop("00000000-0000-4000-8000-000000000001", "1969-12-31T23:00:00Z"),
+        stop("00000000-0000-4000-8000-000000000002", "2024-03-10T01:00:00Z"),
+        stop("00000000-0000-4000-8000-000000000003", "2201-01-01T00:00:00Z"),
+    ]});
+    common::write_gz(
+        &folder.join("123456789012_CloudTrail_us-east-1_20240310T0105Z_abc.json.gz"),
+        records.to_string().as_bytes(),
+    );
+    let lake = dir.path().join("lake");
+    common::assert_exit(
+        &common::ingest_cli(&dir.path().join("archive"), &lake, dir.path(), &[]),
+        0,
+    );
+    let lake = lake.to_str().unwrap();
+    let found = |window: &[&str]| {
+        let mut args = vec!["hunt", "CT-DE-001", "--lake", lake, "--format", "ndjson"];
+        args.extend_from_slice(window);
+        let out = ctlake(&args, dir.path());
+        common::assert_exit(&out, 1);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["eventtime"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    let all = [
+        "1969-12-31T23:00:00Z",
+        "2024-03-10T01:00:00Z",
+        "2201-01-01T00:00:00Z",
+    ];
+    assert_eq!(found(&[]), all);
+    assert_eq!(
+        found(&["--start", "1500-01-01", "--end", "2300-01-01"]),
+        all
+    );
+    assert_eq!(found(&["--since", "100000000d"])[..2], all[..2]);
+
+    let out = ctlake(
+        &[
+            "hunt",
+            "CT-DE-001",
+            "--lake",
+            lake,
+            "--start",
+            "2024-03-11",
+            "--end",
+            "2024-03-10",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--start 2024-03-11 --end 2024-03-10: the window ends before it starts"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

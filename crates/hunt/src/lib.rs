@@ -329,21 +329,39 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
+/// The first and last instants a hunt looks at: those a lake can hold (its
+/// times are nanoseconds in 64 bits, 1677-09-21 to 2262-04-11), less room
+/// for what hunts compute from them: baselines reach back from `{{start}}`
+/// by days and windows forward from `{{end}}` by minutes, and a time past
+/// the lake's range fails the query.
+fn earliest() -> DateTime<Utc> {
+    midnight(1700, 1, 1)
+}
+
+fn latest() -> DateTime<Utc> {
+    midnight(2262, 1, 1)
+}
+
+fn midnight(year: i32, month: u32, day: u32) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(year, month, day)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+        .and_utc()
+}
+
 impl Window {
-    /// All of time a lake can hold.
+    /// All the times hunts look at, 1700 to 2262.
     pub fn all() -> Self {
         Self {
-            start: DateTime::<Utc>::UNIX_EPOCH,
-            end: NaiveDate::from_ymd_opt(2200, 1, 1)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .expect("a valid date")
-                .and_utc(),
+            start: earliest(),
+            end: latest(),
         }
     }
 
     /// The window from `--since` (a duration back from `now`, e.g. `7d`)
     /// or `--start`/`--end` (dates or RFC 3339 times; `--end` alone or a
-    /// date means up to the end of that day).
+    /// date means up to the end of that day). Bounds beyond the times hunts
+    /// look at stand for the first or last of them.
     pub fn from_args(
         since: Option<&str>,
         start: Option<&str>,
@@ -355,21 +373,26 @@ impl Window {
             let back = humantime::parse_duration(since).map_err(|e| {
                 Error::Window(format!("--since {since}: {e} (e.g. 7d, 36h, 2weeks)"))
             })?;
-            let back = chrono::Duration::from_std(back)
-                .map_err(|e| Error::Window(format!("--since {since}: {e}")))?;
-            window.start = now - back;
+            window.start = chrono::Duration::from_std(back)
+                .ok()
+                .and_then(|back| now.checked_sub_signed(back))
+                .map_or(earliest(), |start| start.max(earliest()));
             window.end = now;
         }
         if let Some(start) = start {
-            window.start = instant(start, false)?;
+            window.start = instant(start, false)?.clamp(earliest(), latest());
         }
         if let Some(end) = end {
-            window.end = instant(end, true)?;
+            window.end = instant(end, true)?.clamp(earliest(), latest());
         }
         if window.start >= window.end {
+            let given: Vec<String> = [("--since", since), ("--start", start), ("--end", end)]
+                .into_iter()
+                .filter_map(|(flag, value)| Some(format!("{flag} {}", value?)))
+                .collect();
             return Err(Error::Window(format!(
-                "the window is empty: {} is not before {}",
-                window.start, window.end
+                "{}: the window ends before it starts, so there is nothing to look at",
+                given.join(" ")
             )));
         }
         Ok(window)
@@ -396,14 +419,17 @@ fn instant(text: &str, end: bool) -> Result<DateTime<Utc>> {
 
 /// The hunts available: the bundled ones, then those of extra folders
 /// (a user's hunt overrides a bundled one with the same id).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Catalogue {
     hunts: BTreeMap<String, Hunt>,
+    problems: Vec<Error>,
 }
 
 impl Catalogue {
-    /// The bundled hunts and those in `dirs` (missing folders are skipped,
-    /// so a default user folder need not exist).
+    /// The bundled hunts and those in `dirs`. A folder that cannot be read
+    /// is an error; a hunt file in it that cannot be used (unreadable, a bad
+    /// header, an id another file has) is one of [`Catalogue::problems`],
+    /// so one bad file in a shared folder does not stop every other hunt.
     pub fn load(dirs: &[PathBuf]) -> Result<Self> {
         let mut catalogue = Self::default();
         let mut bundled: Vec<_> = BUNDLED
@@ -420,9 +446,10 @@ impl Catalogue {
             catalogue.add(Hunt::parse(&origin, text)?, false)?;
         }
         for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
+            let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+                path: dir.clone(),
+                source,
+            })?;
             let mut paths: Vec<_> = entries
                 .filter_map(std::result::Result::ok)
                 .map(|e| e.path())
@@ -430,10 +457,17 @@ impl Catalogue {
                 .collect();
             paths.sort();
             for path in paths {
-                catalogue.add(read_hunt(&path)?, true)?;
+                if let Err(e) = read_hunt(&path).and_then(|hunt| catalogue.add(hunt, true)) {
+                    catalogue.problems.push(e);
+                }
             }
         }
         Ok(catalogue)
+    }
+
+    /// The hunt files of the extra folders that could not be used.
+    pub fn problems(&self) -> &[Error] {
+        &self.problems
     }
 
     fn add(&mut self, hunt: Hunt, overrides: bool) -> Result<()> {
@@ -465,32 +499,37 @@ impl Catalogue {
         let mut chosen: BTreeMap<String, Hunt> = BTreeMap::new();
         for selector in selectors {
             let path = Path::new(selector);
+            // A name ending in .sql is a file, so a missing one is said to be.
             if path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
-                && path.is_file()
             {
                 let hunt = read_hunt(path)?;
                 chosen.insert(hunt.header.id.clone(), hunt);
                 continue;
             }
             let wanted = selector.to_lowercase();
-            let before = chosen.len();
+            // A technique names its sub-techniques too: T1562 selects T1562.008.
+            let names = |tag: &String| {
+                let tag = tag.to_lowercase();
+                tag == wanted
+                    || tag
+                        .strip_prefix(&wanted)
+                        .is_some_and(|sub| sub.starts_with('.'))
+            };
+            let mut matched = false;
             for hunt in self.hunts.values() {
                 let h = &hunt.header;
-                let matches = h.id.eq_ignore_ascii_case(selector)
+                if h.id.eq_ignore_ascii_case(selector)
                     || h.tags.iter().any(|t| t.to_lowercase() == wanted)
                     || h.tactics.iter().any(|t| t.to_lowercase() == wanted)
-                    || h.techniques.iter().any(|t| t.to_lowercase() == wanted);
-                if matches {
+                    || h.techniques.iter().any(names)
+                {
                     chosen.insert(h.id.clone(), hunt.clone());
+                    matched = true;
                 }
             }
-            if chosen.len() == before
-                && !chosen
-                    .values()
-                    .any(|h| h.header.id.eq_ignore_ascii_case(selector))
-            {
+            if !matched {
                 return Err(Error::NoMatch(selector.clone()));
             }
         }
