@@ -395,6 +395,44 @@ fn selections_that_name_no_folder_are_refused() {
     }
 }
 
+/// Inputs that overlap would read their common objects twice in one run
+/// and store every event a second time as its own duplicate; a lake's own
+/// files are not an archive. Both are refused before anything is written.
+#[test]
+fn overlapping_inputs_and_inputs_inside_the_lake_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_copy(dir.path());
+    let lake = dir.path().join("lake");
+    let inner = sample.join("AWSLogs/111122223333");
+    for (second, shown) in [
+        (&inner, "AWSLogs/111122223333 is the input"),
+        (&sample, "is the input"),
+    ] {
+        let out = ctlake(
+            &[
+                "ingest",
+                sample.to_str().unwrap(),
+                second.to_str().unwrap(),
+                "--lake",
+                lake.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        common::assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(shown), "{stderr}");
+        assert!(
+            stderr.contains("each event counted as a duplicate of itself"),
+            "{stderr}"
+        );
+        assert!(!lake.exists());
+    }
+    common::assert_exit(&common::ingest_cli(&sample, &lake, dir.path(), &[]), 0);
+    let out = common::ingest_cli(&lake.join("cloudtrail"), &lake, dir.path(), &[]);
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is inside the lake"));
+}
+
 #[test]
 fn status_reads_lakes_only() {
     let dir = tempfile::tempdir().unwrap();

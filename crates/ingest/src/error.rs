@@ -91,6 +91,16 @@ pub enum Error {
     /// The lake would be written inside the archive being read.
     #[error("the lake {lake} is inside the input {input}; evidence folders are never written to")]
     LakeInsideInput { lake: String, input: String },
+
+    #[error(
+        "the input {inner} is the input {outer} or lies inside it: its objects would be read twice and each event counted as a duplicate of itself; give {outer} once"
+    )]
+    OverlappingInputs { outer: String, inner: String },
+
+    #[error(
+        "the input {input} is inside the lake {lake}; a lake is read with `ctlake sql`, not ingested"
+    )]
+    InputInsideLake { lake: String, input: String },
     /// Writing the lake failed.
     #[error("{path}: cannot write: {source}")]
     Write {

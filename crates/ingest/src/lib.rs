@@ -251,6 +251,7 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
         archives.push(open_archive(input, &options.s3).await?);
     }
     refuse_lake_inside_input(&options.lake, &options.inputs)?;
+    refuse_overlapping_inputs(&options.inputs)?;
     let lake = Arc::new(Lake::create_or_open(&options.lake, &options.s3).await?);
     let run_id = run_id();
     let lock = lake.lock(&run_id).await?;
@@ -438,33 +439,66 @@ async fn run(
 /// compared as the files they name, so a symlink or `..` does not get past.
 fn refuse_lake_inside_input(lake: &Location, inputs: &[Location]) -> Result<()> {
     for input in inputs {
-        let inside = match (lake, input) {
-            (Location::Local(lake), Location::Local(input)) => {
-                let input = physical(input);
-                input.is_dir() && physical(lake).starts_with(&input)
-            }
-            (
-                Location::S3 { bucket, prefix },
-                Location::S3 {
-                    bucket: input_bucket,
-                    prefix: input_prefix,
-                },
-            ) => {
-                bucket == input_bucket
-                    && (input_prefix.is_empty()
-                        || prefix == input_prefix
-                        || prefix.starts_with(&format!("{input_prefix}/")))
-            }
-            _ => false,
-        };
-        if inside {
+        if holds(input, lake) {
             return Err(Error::LakeInsideInput {
+                lake: lake.to_string(),
+                input: input.to_string(),
+            });
+        }
+        // A lake's own Parquet and manifests are not CloudTrail logs.
+        if holds(lake, input) {
+            return Err(Error::InputInsideLake {
                 lake: lake.to_string(),
                 input: input.to_string(),
             });
         }
     }
     Ok(())
+}
+
+/// Refuses two inputs one of which holds the other: their common objects
+/// would be read twice in one run, and the second copy of every event
+/// stored as a duplicate, as if CloudTrail had delivered it twice.
+fn refuse_overlapping_inputs(inputs: &[Location]) -> Result<()> {
+    for (i, first) in inputs.iter().enumerate() {
+        for second in &inputs[i + 1..] {
+            let (outer, inner) = if holds(first, second) {
+                (first, second)
+            } else if holds(second, first) {
+                (second, first)
+            } else {
+                continue;
+            };
+            return Err(Error::OverlappingInputs {
+                outer: outer.to_string(),
+                inner: inner.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `inner` is `outer` or lies inside it.
+fn holds(outer: &Location, inner: &Location) -> bool {
+    match (outer, inner) {
+        (Location::Local(outer), Location::Local(inner)) => {
+            let (outer, inner) = (physical(outer), physical(inner));
+            inner == outer || (outer.is_dir() && inner.starts_with(&outer))
+        }
+        (
+            Location::S3 { bucket, prefix },
+            Location::S3 {
+                bucket: inner_bucket,
+                prefix: inner_prefix,
+            },
+        ) => {
+            bucket == inner_bucket
+                && (prefix.is_empty()
+                    || inner_prefix == prefix
+                    || inner_prefix.starts_with(&format!("{prefix}/")))
+        }
+        _ => false,
+    }
 }
 
 /// The file a path names, with symlinks and `..` resolved as far as the
