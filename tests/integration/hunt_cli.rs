@@ -421,3 +421,47 @@ fn windows_reach_all_of_the_lake() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A hunt may add columns of its own, but not one named as the hunt's own
+/// fields that json and ndjson print beside them.
+#[test]
+fn a_column_may_not_take_a_hunt_field_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("my-hunts");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("sev.sql"),
+        r#"/* hunt
+id = "MY-002"
+title = "Errors"
+description = "Calls that failed."
+tactics = ["TA0007"]
+techniques = ["T1526"]
+severity = "low"
+*/
+SELECT eventtime, eventid, eventname, useridentity_arn AS principal, sourceipaddress,
+       useragent, recipientaccountid AS account, awsregion AS region, source_object,
+       'failed' AS reason, errorcode, 'x' AS severity
+FROM cloudtrail
+WHERE errorcode IS NOT NULL AND eventtime >= {{start}} AND eventtime < {{end}}
+"#,
+    )
+    .unwrap();
+    let out = hunt(
+        &[
+            "MY-002",
+            "--hunts",
+            mine.to_str().unwrap(),
+            "--format",
+            "ndjson",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("hunt MY-002: the query returns a column severity"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -62,6 +62,10 @@ pub const FINDING_COLUMNS: &[&str] = &[
     "reason",
 ];
 
+/// The hunt's own fields that ndjson and json write beside its findings'
+/// columns, so no column of a hunt's may take their names.
+pub const HUNT_FIELDS: &[&str] = &["hunt_id", "title", "severity", "tactics", "techniques"];
+
 /// What can go wrong loading or running hunts.
 #[derive(Debug, thiserror::Error)]
 #[expect(
@@ -102,6 +106,11 @@ pub enum Error {
         source: datafusion::error::DataFusionError,
     },
     /// The hunt ran but does not return the finding columns.
+    #[error(
+        "hunt {id}: the query returns a column {column}, a name the hunt's own fields take in json and ndjson output; rename it"
+    )]
+    ReservedColumn { id: String, column: String },
+
     #[error("hunt {id}: the query must return the columns {expected}; it returns {found}")]
     Columns {
         id: String,
@@ -600,6 +609,17 @@ pub async fn run(
             id,
             expected: FINDING_COLUMNS.join(", "),
             found: found.join(", "),
+        });
+    }
+    // ndjson writes a finding's columns beside its hunt's fields: a column of
+    // the same name would overwrite the hunt's own severity or id.
+    if let Some(clash) = found[FINDING_COLUMNS.len()..]
+        .iter()
+        .find(|name| HUNT_FIELDS.contains(&name.as_str()))
+    {
+        return Err(Error::ReservedColumn {
+            id,
+            column: clash.clone(),
         });
     }
     // Every column breaks ties, so findings that differ anywhere (two
