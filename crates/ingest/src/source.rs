@@ -208,18 +208,25 @@ impl Selection {
     }
 
     /// Sets the window from `--start` / `--end` values: dates (`2024-03-10`)
-    /// or RFC 3339 times, compared in UTC.
+    /// or RFC 3339 times, compared in UTC. Folders are days, so a time reads
+    /// its whole day.
     pub fn with_window(mut self, start: Option<&str>, end: Option<&str>) -> Result<Self, String> {
-        self.first_day = start.map(day_of).transpose()?;
-        self.last_day = end
-            .map(day_of)
-            .transpose()?
-            .map(|d| d.succ_opt().unwrap_or(d));
-        if let (Some(first), Some(last)) = (self.first_day, self.last_day)
-            && first >= last
+        let start = start
+            .map(|text| instant_of(text).map(|t| (text, t)))
+            .transpose()?;
+        let end = end
+            .map(|text| instant_of(text).map(|t| (text, t)))
+            .transpose()?;
+        if let (Some((start_text, start)), Some((end_text, end))) = (start, end)
+            && start > end
         {
-            return Err(format!("--start {first} is after --end"));
+            return Err(format!("--end {end_text} is before --start {start_text}"));
         }
+        self.first_day = start.map(|(_, t)| t.date_naive());
+        self.last_day = end.map(|(_, t)| {
+            let day = t.date_naive();
+            day.succ_opt().unwrap_or(day)
+        });
         Ok(self)
     }
 
@@ -254,13 +261,18 @@ impl Selection {
     }
 }
 
-fn day_of(text: &str) -> Result<NaiveDate, String> {
+/// A date (its midnight) or an RFC 3339 time, in UTC: what `hunt` reads too.
+fn instant_of(text: &str) -> Result<DateTime<chrono::Utc>, String> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(day);
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
     }
-    crate::time::parse_nanos(text)
-        .map(|nanos| DateTime::from_timestamp_nanos(nanos).date_naive())
-        .ok_or_else(|| format!("{text:?} is neither a date (2024-03-10) nor an RFC 3339 time"))
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|_| {
+            format!(
+                "{text:?} is not a date (2024-03-10) or an RFC 3339 time (2024-03-10T12:00:00Z)"
+            )
+        })
 }
 
 /// Folder levels walked without finding `AWSLogs/` before giving up: custom
@@ -872,6 +884,23 @@ mod tests {
         assert!(
             Selection::default()
                 .with_window(Some("yesterday"), None)
+                .is_err()
+        );
+        // Times are compared as times, not as their days; and read in UTC.
+        assert_eq!(
+            Selection::default()
+                .with_window(Some("2024-03-10T12:00:00Z"), Some("2024-03-10T06:00:00Z"))
+                .unwrap_err(),
+            "--end 2024-03-10T06:00:00Z is before --start 2024-03-10T12:00:00Z"
+        );
+        let s = Selection::default()
+            .with_window(Some("2024-03-10T23:30:00-02:00"), None)
+            .unwrap();
+        assert_eq!(s.first_day, NaiveDate::from_ymd_opt(2024, 3, 11));
+        // As hunt reads them: a time without its offset is not guessed at.
+        assert!(
+            Selection::default()
+                .with_window(Some("2024-03-10T12:00:00"), None)
                 .is_err()
         );
     }
