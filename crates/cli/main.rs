@@ -144,6 +144,13 @@ async fn run_ingest(args: &IngestArgs) -> anyhow::Result<ExitStatus> {
     if !args.quiet {
         diag!("{}", report.to_string().trim_end());
     }
+    if report.found_no_logs() {
+        diag!(
+            "ctlake: no CloudTrail log file in {}: nothing was ingested",
+            report.inputs.join(", ")
+        );
+        return Ok(ExitStatus::Error);
+    }
     Ok(if report.is_clean() {
         ExitStatus::Success
     } else {

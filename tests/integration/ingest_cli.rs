@@ -433,6 +433,49 @@ fn overlapping_inputs_and_inputs_inside_the_lake_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is inside the lake"));
 }
 
+/// A path with no CloudTrail log (mistyped, or a copy that lost its logs)
+/// is named; when no input holds one, nothing useful was done: exit 2.
+#[test]
+fn inputs_without_logs_are_named_and_none_at_all_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("not-logs");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("readme.txt"), "hello").unwrap();
+    let lake = dir.path().join("lake");
+    let out = common::ingest_cli(&empty, &lake, dir.path(), &["--quiet"]);
+    common::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no CloudTrail log file in"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let sample = sample_copy(dir.path());
+    let out = ctlake(
+        &[
+            "ingest",
+            empty.to_str().unwrap(),
+            sample.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: holds no CloudTrail log file",
+            empty.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("{}: holds no", sample.display())),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn status_reads_lakes_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -212,6 +212,7 @@ struct ListCounts {
     unchanged: u64,
     no_layout: Vec<String>,
     nothing_selected: Vec<String>,
+    no_logs: Vec<String>,
     unreadable: Vec<ObjectFailure>,
 }
 
@@ -396,6 +397,7 @@ async fn run(
     report.uncommitted_files_removed = removed;
     report.no_layout = counts.no_layout;
     report.nothing_selected = counts.nothing_selected;
+    report.no_logs = counts.no_logs;
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
     let unreadable = counts.unreadable.clone();
@@ -540,11 +542,14 @@ async fn list_all(
         let walk = source::walk(&**archive, &selection, walk_tx);
         let root = archive.root().to_owned();
         let mut admitted = 0u64;
+        let mut logs = 0u64;
+        let mut unlisted = 0u64;
         let forward = async {
             while let Some(entry) = walk_rx.recv().await {
                 let listed = match entry {
                     Ok(listed) => listed,
                     Err(e) => {
+                        unlisted += 1;
                         counts.unreadable.push(ObjectFailure {
                             location: e.location().unwrap_or_default().to_owned(),
                             reason: e.to_string(),
@@ -567,6 +572,9 @@ async fn list_all(
                 if !kind.is_fetched() {
                     counts.skipped += 1;
                     continue;
+                }
+                if kind.has_events() {
+                    logs += 1;
                 }
                 let location = archive.location(&listed.key);
                 if known.unchanged(&location, &listed) {
@@ -595,6 +603,8 @@ async fn list_all(
         }
         if !summary.no_layout && admitted == 0 && !selection.is_all() {
             counts.nothing_selected.push(archive.name());
+        } else if logs == 0 && unlisted == 0 {
+            counts.no_logs.push(archive.name());
         }
     }
     Ok(counts)

@@ -60,6 +60,9 @@ pub struct IngestReport {
     pub no_layout: Vec<String>,
     /// Archives where nothing listed matches the selection.
     pub nothing_selected: Vec<String>,
+    /// Archives that hold no CloudTrail log or Insight file at all: a
+    /// mistyped path, or a copy that lost its logs.
+    pub no_logs: Vec<String>,
     /// Why the run stopped early, when it did (refused credentials, missing bucket).
     pub aborted: Option<String>,
     /// Records found in `Records` arrays.
@@ -105,6 +108,12 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 }
 
 impl IngestReport {
+    /// Whether no input held a CloudTrail log file, so the run could not
+    /// have done anything useful.
+    pub fn found_no_logs(&self) -> bool {
+        !self.inputs.is_empty() && self.no_logs.len() == self.inputs.len()
+    }
+
     /// Whether everything listed was read and every record written.
     pub fn is_clean(&self) -> bool {
         self.failures.is_empty() && self.rejections.is_empty() && self.aborted.is_none()
@@ -156,6 +165,9 @@ impl fmt::Display for IngestReport {
                 f,
                 "  warning: {archive}: nothing there matches --account/--region/--start/--end"
             )?;
+        }
+        for archive in &self.no_logs {
+            writeln!(f, "  warning: {archive}: holds no CloudTrail log file")?;
         }
         if let Some(reason) = &self.aborted {
             writeln!(f, "  STOPPED EARLY: {reason}")?;
