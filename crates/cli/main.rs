@@ -81,7 +81,13 @@ fn error_text(e: &anyhow::Error) -> String {
         text.push_str(exec::MEMORY_HINT);
     }
     for cause in e.chain() {
-        let cause = cause.to_string();
+        // ctlake's own refusals of a path (not a lake, a lake not yet
+        // written) travel as DataFusion configuration errors; their text
+        // says all, without DataFusion's "Invalid or Unsupported" heading.
+        let cause = match cause.downcast_ref::<datafusion::error::DataFusionError>() {
+            Some(datafusion::error::DataFusionError::Configuration(message)) => message.clone(),
+            _ => cause.to_string(),
+        };
         if !text.contains(&cause) {
             if !text.is_empty() {
                 text.push_str(": ");

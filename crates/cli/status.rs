@@ -150,11 +150,15 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
             )
         })
         .collect();
+    let kinds = if kinds.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", kinds.join(", "))
+    };
     writeln!(
         out,
-        "objects: {} in the manifests ({}), {} of them failed",
+        "objects: {} in the manifests{kinds}, {} of them failed",
         n(t, "objects"),
-        kinds.join(", "),
         n(t, "objects_failed")
     )?;
     writeln!(
