@@ -138,23 +138,7 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
             run.as_str().unwrap_or_default()
         )?;
     }
-    let kinds: Vec<String> = s["objects_by_kind"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|k| {
-            format!(
-                "{} {}",
-                n(k, "objects"),
-                k["kind"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
-    let kinds = if kinds.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", kinds.join(", "))
-    };
+    let kinds = kinds_text(s);
     writeln!(
         out,
         "objects: {} in the manifests{kinds}, {} of them failed",
@@ -214,4 +198,25 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The objects by kind, as " (1 digest, 52 log)", or nothing for none.
+fn kinds_text(s: &Value) -> String {
+    let kinds: Vec<String> = s["objects_by_kind"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            format!(
+                "{} {}",
+                k["objects"].as_u64().unwrap_or(0),
+                k["kind"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    if kinds.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", kinds.join(", "))
+    }
 }
