@@ -145,6 +145,16 @@ fn clean_archive_exits_zero_and_reports_totals() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty(), "ingest writes nothing to stdout");
+
+    // An Insight object that failed is not counted among those read.
+    let capped = dir.path().join("capped");
+    let out = common::ingest_cli(&sample, &capped, dir.path(), &["--max-object-bytes", "10"]);
+    common::assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("54 listed, 0 read (0 insight), 1 digest set aside"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -1077,7 +1077,14 @@ fn account(
                 records_recovered: records,
             });
         }
-        None if object.kind.has_events() => report.objects_read += 1,
+        None if object.kind.has_events() => {
+            report.objects_read += 1;
+            // Insight objects are counted among those read, as the report
+            // shows them: "53 read (1 insight)".
+            if object.kind == ObjectKind::Insight {
+                report.insight_objects += 1;
+            }
+        }
         None => {}
     }
     let metadata = (!fetched.metadata.is_empty()).then(|| {

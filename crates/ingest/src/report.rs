@@ -43,7 +43,7 @@ pub struct IngestReport {
     pub objects_listed: u64,
     /// Log and Insight objects read to the end.
     pub objects_read: u64,
-    /// Of those, CloudTrail-Insight objects.
+    /// Of those read, CloudTrail-Insight objects.
     pub insight_objects: u64,
     /// CloudTrail-Digest objects: counted, set aside, not parsed as events.
     pub digest_objects: u64,
@@ -123,8 +123,7 @@ impl IngestReport {
         match kind {
             ObjectKind::Digest => self.digest_objects += 1,
             ObjectKind::OtherService | ObjectKind::NotJson => self.objects_skipped += 1,
-            ObjectKind::Insight => self.insight_objects += 1,
-            ObjectKind::Log => {}
+            ObjectKind::Insight | ObjectKind::Log => {}
         }
     }
 }
