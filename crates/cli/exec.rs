@@ -17,8 +17,7 @@ pub fn without_bom(text: &str) -> &str {
 
 /// What to do when the memory limit stopped a query; DataFusion's own advice
 /// names settings that ctlake sets from `--memory-limit`.
-pub const MEMORY_HINT: &str =
-    "the query needs more memory than --memory-limit allows (raise it, or narrow the query)";
+pub const MEMORY_HINT: &str = "the query needs more memory than its limit allows (raise --memory-limit or CTLAKE_MEMORY_LIMIT, or narrow the query)";
 
 /// Whether `e`, or what caused it, is DataFusion's memory pool refusing memory.
 pub fn over_memory_limit(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -38,14 +37,16 @@ pub fn error_message(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Whether `e`, or what caused it, is the reader of our output going away
-/// (`| head`): the end of what they wanted, not a failure.
+/// (`| head`): the end of what they wanted, not a failure. Arrow's CSV
+/// writer keeps only the text of its I/O error, so stdout's own record of
+/// a broken pipe is asked too; an error's text is not, as a value quoted
+/// in a cast error could say "Broken pipe".
 pub fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
-    std::iter::successors(Some(e), |e| e.source()).any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            // Arrow's CSV and JSON writers keep only the I/O error's text.
-            || e.to_string().contains("Broken pipe")
-    })
+    crate::print_format::stdout_closed()
+        || std::iter::successors(Some(e), |e| e.source()).any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
 }
 
 /// What running some SQL produced.

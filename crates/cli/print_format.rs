@@ -267,6 +267,24 @@ pub fn stdout() -> Visible<std::io::StdoutLock<'static>> {
     }
 }
 
+/// Set when a write to stdout found its reader gone.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader has gone away (`| head`).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Notes a broken pipe in `result` for [`stdout_closed`].
+fn noting_closed<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &result
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    result
+}
+
 /// A writer that, when `shown`, writes text as [`visible_controls`] shows it.
 pub struct Visible<W> {
     inner: W,
@@ -278,7 +296,7 @@ pub struct Visible<W> {
 impl<W: Write> Write for Visible<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if !self.shown {
-            return self.inner.write(buf);
+            return noting_closed(self.inner.write(buf));
         }
         let mut bytes = std::mem::take(&mut self.pending);
         bytes.extend_from_slice(buf);
@@ -309,12 +327,12 @@ impl<W: Write> Write for Visible<W> {
             out.extend_from_slice(visible_controls(text).as_bytes());
             rest = after;
         }
-        self.inner.write_all(&out)?;
+        noting_closed(self.inner.write_all(&out))?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+        noting_closed(self.inner.flush())
     }
 }
 

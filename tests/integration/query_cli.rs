@@ -70,6 +70,19 @@ fn sql_errors_exit_two_with_the_message_on_stderr() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchcolumn"));
+    // An error quoting the words "Broken pipe" is still an error: only
+    // stdout's reader going away ends a run quietly.
+    let out = ctlake(
+        &[
+            "query",
+            &sample(),
+            "-e",
+            "SELECT CAST('Broken pipe' AS INT) AS x",
+        ],
+        dir.path(),
+    );
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Broken pipe"));
 }
 
 #[test]
@@ -322,7 +335,7 @@ fn memory_limit_spills_or_fails_clearly() {
     common::assert_exit(&out, 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("the query needs more memory than --memory-limit allows"),
+        stderr.contains("the query needs more memory than its limit allows (raise --memory-limit"),
         "{stderr}"
     );
     assert!(stderr.contains("Resources exhausted"), "{stderr}");
