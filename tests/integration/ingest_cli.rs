@@ -437,6 +437,14 @@ fn overlapping_inputs_and_inputs_inside_the_lake_are_refused() {
         );
         assert!(!lake.exists());
     }
+    // `..` after a folder that does not exist still leads inside the input.
+    let sneaky = dir.path().join("missing/../sample/lake");
+    assert!(sneaky.to_str().unwrap().contains("missing/../sample"));
+    let out = common::ingest_cli(&sample, &sneaky, dir.path(), &[]);
+    common::assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("evidence folders are never written to"));
+    assert!(!sample.join("lake").exists());
+
     common::assert_exit(&common::ingest_cli(&sample, &lake, dir.path(), &[]), 0);
     let out = common::ingest_cli(&lake.join("cloudtrail"), &lake, dir.path(), &[]);
     common::assert_exit(&out, 2);
@@ -484,6 +492,30 @@ fn inputs_without_logs_are_named_and_none_at_all_is_an_error() {
         !stderr.contains(&format!("{}: holds no", sample.display())),
         "{stderr}"
     );
+}
+
+/// A selection that meets only a digest selected no log: the warning says
+/// the selection matched nothing, not that the archive holds no logs.
+#[test]
+fn a_selection_meeting_only_a_digest_selected_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let account = "AWSLogs/111122223333";
+    let archive = dir.path().join("archive");
+    for part in ["CloudTrail/eu-west-1", "CloudTrail-Digest/us-east-1"] {
+        copy_dir(
+            &common::repo().join("sample-logs").join(account).join(part),
+            &archive.join(account).join(part),
+        );
+    }
+    let lake = dir.path().join("lake");
+    let out = common::ingest_cli(&archive, &lake, dir.path(), &["--region", "us-east-1"]);
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing there matches --account/--region/--start/--end"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("holds no CloudTrail log file"), "{stderr}");
 }
 
 #[test]

@@ -504,26 +504,27 @@ fn holds(outer: &Location, inner: &Location) -> bool {
 }
 
 /// The file a path names, with symlinks and `..` resolved as far as the
-/// path exists (a lake is often not created yet).
+/// path exists (a lake is often not created yet). Each part is resolved on
+/// the one before, which is physical already, so `..` is its real parent;
+/// past the first missing folder no part can be a symlink.
 fn physical(path: &std::path::Path) -> std::path::PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let mut existing = absolute.as_path();
-    let mut missing = Vec::new();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(existing) {
-            return missing
-                .iter()
-                .rev()
-                .fold(real, |path, name| path.join(name));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name);
-                existing = parent;
+    let mut real = std::path::PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                real.pop();
             }
-            _ => return absolute,
+            std::path::Component::CurDir => {}
+            part => {
+                real.push(part);
+                if let Ok(resolved) = std::fs::canonicalize(&real) {
+                    real = resolved;
+                }
+            }
         }
     }
+    real
 }
 
 /// Walks every archive, classifies what it lists, and passes on the objects
@@ -541,8 +542,7 @@ async fn list_all(
         let (walk_tx, mut walk_rx) = async_mpsc::channel::<source::Entry>(LISTED_QUEUE);
         let walk = source::walk(&**archive, &selection, walk_tx);
         let root = archive.root().to_owned();
-        let mut admitted = 0u64;
-        let mut logs = 0u64;
+        let mut selected_logs = 0u64;
         let mut unlisted = 0u64;
         let forward = async {
             while let Some(entry) = walk_rx.recv().await {
@@ -568,13 +568,12 @@ async fn list_all(
                     counts.excluded += 1;
                     continue;
                 }
-                admitted += 1;
                 if !kind.is_fetched() {
                     counts.skipped += 1;
                     continue;
                 }
                 if kind.has_events() {
-                    logs += 1;
+                    selected_logs += 1;
                 }
                 let location = archive.location(&listed.key);
                 if known.unchanged(&location, &listed) {
@@ -601,10 +600,14 @@ async fn list_all(
         if summary.no_layout {
             counts.no_layout.push(archive.name());
         }
-        if !summary.no_layout && admitted == 0 && !selection.is_all() {
-            counts.nothing_selected.push(archive.name());
-        } else if logs == 0 && unlisted == 0 {
-            counts.no_logs.push(archive.name());
+        // One warning an archive: no layout to select from (above), nothing
+        // selected (a digest alone is nothing to ingest), or no log at all.
+        if !summary.no_layout && selected_logs == 0 && unlisted == 0 {
+            if selection.is_all() {
+                counts.no_logs.push(archive.name());
+            } else {
+                counts.nothing_selected.push(archive.name());
+            }
         }
     }
     Ok(counts)

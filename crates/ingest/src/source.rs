@@ -212,19 +212,23 @@ impl Selection {
     /// its whole day.
     pub fn with_window(mut self, start: Option<&str>, end: Option<&str>) -> Result<Self, String> {
         let start = start
-            .map(|text| instant_of(text).map(|t| (text, t)))
+            .map(|text| instant_of(text, false).map(|t| (text, t)))
             .transpose()?;
         let end = end
-            .map(|text| instant_of(text).map(|t| (text, t)))
+            .map(|text| instant_of(text, true).map(|t| (text, t)))
             .transpose()?;
         if let (Some((start_text, start)), Some((end_text, end))) = (start, end)
-            && start > end
+            && start >= end
         {
-            return Err(format!("--end {end_text} is before --start {start_text}"));
+            return Err(format!(
+                "--end {end_text} is not after --start {start_text}"
+            ));
         }
         self.first_day = start.map(|(_, t)| t.date_naive());
+        // The end is the first instant not wanted: the day of the last one
+        // wanted, and the day after it too.
         self.last_day = end.map(|(_, t)| {
-            let day = t.date_naive();
+            let day = (t - chrono::TimeDelta::nanoseconds(1)).date_naive();
             day.succ_opt().unwrap_or(day)
         });
         Ok(self)
@@ -261,9 +265,15 @@ impl Selection {
     }
 }
 
-/// A date (its midnight) or an RFC 3339 time, in UTC: what `hunt` reads too.
-fn instant_of(text: &str) -> Result<DateTime<chrono::Utc>, String> {
+/// A date or an RFC 3339 time, in UTC, as `hunt` reads them: a date is its
+/// midnight, or as an `end` the next one, so that the day is included.
+fn instant_of(text: &str, end: bool) -> Result<DateTime<chrono::Utc>, String> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let day = if end {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
         return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
     }
     DateTime::parse_from_rfc3339(text)
@@ -891,13 +901,19 @@ mod tests {
             Selection::default()
                 .with_window(Some("2024-03-10T12:00:00Z"), Some("2024-03-10T06:00:00Z"))
                 .unwrap_err(),
-            "--end 2024-03-10T06:00:00Z is before --start 2024-03-10T12:00:00Z"
+            "--end 2024-03-10T06:00:00Z is not after --start 2024-03-10T12:00:00Z"
         );
         let s = Selection::default()
             .with_window(Some("2024-03-10T23:30:00-02:00"), None)
             .unwrap();
         assert_eq!(s.first_day, NaiveDate::from_ymd_opt(2024, 3, 11));
-        // As hunt reads them: a time without its offset is not guessed at.
+        // As hunt reads them: an end date is the whole day, and a time
+        // without its offset is not guessed at.
+        assert!(
+            Selection::default()
+                .with_window(Some("2024-03-10T12:00:00Z"), Some("2024-03-10"))
+                .is_ok()
+        );
         assert!(
             Selection::default()
                 .with_window(Some("2024-03-10T12:00:00"), None)
