@@ -81,9 +81,9 @@ fn error_text(e: &anyhow::Error) -> String {
         text.push_str(exec::MEMORY_HINT);
     }
     for cause in e.chain() {
-        // ctlake's own refusals of a path (not a lake, a lake not yet
-        // written) travel as DataFusion configuration errors; their text
-        // says all, without DataFusion's "Invalid or Unsupported" heading.
+        // A configuration error's text is whole (ctlake's refusals of a path
+        // that is not a lake travel as one); DataFusion's "Invalid or
+        // Unsupported Configuration" heading only read as a fault of ctlake's.
         let cause = match cause.downcast_ref::<datafusion::error::DataFusionError>() {
             Some(datafusion::error::DataFusionError::Configuration(message)) => message.clone(),
             _ => cause.to_string(),

@@ -62,8 +62,8 @@ pub const FINDING_COLUMNS: &[&str] = &[
     "reason",
 ];
 
-/// The hunt's own fields that ndjson and json write beside its findings'
-/// columns, so no column of a hunt's may take their names.
+/// The hunt's own fields that ndjson writes beside each finding's columns
+/// in one object, so no column of a hunt's may take their names.
 pub const HUNT_FIELDS: &[&str] = &["hunt_id", "title", "severity", "tactics", "techniques"];
 
 /// What can go wrong loading or running hunts.
@@ -105,12 +105,13 @@ pub enum Error {
         id: String,
         source: datafusion::error::DataFusionError,
     },
-    /// The hunt ran but does not return the finding columns.
+    /// The hunt returns a column named as one of [`HUNT_FIELDS`].
     #[error(
-        "hunt {id}: the query returns a column {column}, a name the hunt's own fields take in json and ndjson output; rename it"
+        "hunt {id}: the query returns a column {column}, a name the hunt's own fields take in ndjson output; rename it"
     )]
     ReservedColumn { id: String, column: String },
 
+    /// The hunt ran but does not return the finding columns.
     #[error("hunt {id}: the query must return the columns {expected}; it returns {found}")]
     Columns {
         id: String,

@@ -66,10 +66,10 @@ use datafusion::prelude::SessionConfig;
 /// What a session may use of the machine.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Resources {
-    /// Bytes that sorts, joins, aggregates and windows may hold at once;
-    /// sorts and aggregates spill to temporary files beyond it, and what
-    /// cannot spill fails with DataFusion's "Resources exhausted" rather than
-    /// taking the machine's memory. `None` leaves memory unbounded.
+    /// Bytes that sorts, joins and aggregates may hold at once (window
+    /// functions' own buffers are not counted); sorts and aggregates spill
+    /// to temporary files beyond it, and what cannot spill fails with
+    /// DataFusion's "Resources exhausted". `None` leaves memory unbounded.
     pub memory_limit: Option<usize>,
 }
 
