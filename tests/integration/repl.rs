@@ -174,19 +174,27 @@ fn hunts_from_the_repl() {
 
 /// `ctlake sql` with `input` on its stdin rather than a terminal.
 fn piped(input: &[u8]) -> std::process::Output {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = common::command(
-        &["sql", common::repo().join("sample-logs").to_str().unwrap()],
-        dir.path(),
-    )
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    spawn_piped(input, &[], dir.path())
+        .wait_with_output()
+        .unwrap()
+}
+
+/// `ctlake sql` over the sample logs with `extra` arguments, `input` written
+/// to its stdin and the stdin closed; stdout and stderr are pipes.
+fn spawn_piped(input: &[u8], extra: &[&str], scratch: &std::path::Path) -> std::process::Child {
+    use std::io::Write;
+    let sample = common::repo().join("sample-logs");
+    let mut args = vec!["sql", sample.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut child = common::command(&args, scratch)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    child
 }
 
 /// `ctlake sql < file`: the same session without a terminal; a byte-order
@@ -261,27 +269,13 @@ fn piped_scripts_read_as_query_f_reads_them() {
 /// status 0 as `query` has; output already gone cannot fail the script.
 #[test]
 fn piped_output_closed_early_ends_the_session_quietly() {
-    use std::io::{BufRead, Write};
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = common::command(
-        &[
-            "sql",
-            common::repo().join("sample-logs").to_str().unwrap(),
-            "--format",
-            "csv",
-        ],
+    let mut child = spawn_piped(
+        b"SELECT value FROM range(0, 1000000000000);\n\\hunt-sql CT-DE-001\n",
+        &["--format", "csv"],
         dir.path(),
-    )
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"SELECT value FROM range(0, 1000000000000);\n\\hunt-sql CT-DE-001\n")
-        .unwrap();
-    drop(stdin);
+    );
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
