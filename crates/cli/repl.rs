@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use datafusion::execution::context::SessionContext;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -10,8 +11,6 @@ use rustyline::{Config, Editor};
 
 use crate::command::{self, Command};
 use crate::exec::{exec_and_print, without_bom};
-use anyhow::Context;
-
 use crate::helper::{ReplHelper, is_complete, is_exit_word};
 use crate::print_format::{Format, print_batches};
 
