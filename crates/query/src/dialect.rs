@@ -27,9 +27,10 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Join,
-    JoinConstraint, JoinOperator, ObjectName, Select, SelectItem, Statement, Subscript, TableAlias,
-    TableFactor, Value, VisitMut, VisitorMut, visit_expressions_mut, visit_relations_mut,
+    AccessExpr, BinaryOperator, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Select, SelectItem,
+    Statement, Subscript, TableAlias, TableFactor, Value, VisitMut, VisitorMut,
+    visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -664,6 +665,46 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             }
             parse_expr(&sql).map(Some)
         }
+        // Trino's DOW is ISO, Monday 1 to Sunday 7; DataFusion's starts at
+        // Sunday 0, and it knows no DAY_OF_WEEK or DAY_OF_YEAR.
+        Expr::Extract { field, expr, .. } => {
+            let custom = match field {
+                DateTimeField::Custom(name) => name.value.to_lowercase(),
+                _ => String::new(),
+            };
+            let part = match (field, custom.as_str()) {
+                (DateTimeField::Dow | DateTimeField::DayOfWeek, _) | (_, "day_of_week") => "isodow",
+                (DateTimeField::Doy | DateTimeField::DayOfYear, _) | (_, "day_of_year") => "doy",
+                _ => return Ok(None),
+            };
+            parse_expr(&format!("CAST(date_part('{part}', {expr}) AS BIGINT)")).map(Some)
+        }
+        // Trino counts a negative start from the end of the string, and a
+        // start of 0 gives ''; DataFusion counts both from before the first.
+        Expr::Substring {
+            expr: text,
+            substring_from: Some(from),
+            substring_for,
+            ..
+        } => {
+            let Ok(start) = from.to_string().replace(' ', "").parse::<i64>() else {
+                return Ok(None);
+            };
+            let take = substring_for
+                .as_ref()
+                .map(|n| format!(", {n}"))
+                .unwrap_or_default();
+            let sql = match start {
+                1.. => return Ok(None),
+                0 => format!("CASE WHEN {text} IS NULL THEN NULL ELSE '' END"),
+                _ => format!(
+                    "CASE WHEN char_length({text}) < {back} THEN '' ELSE substr({text}, char_length({text}) - {skip}{take}) END",
+                    back = -start,
+                    skip = -start - 1,
+                ),
+            };
+            parse_expr(&sql).map(Some)
+        }
         Expr::Function(f) => {
             let name = f.name.to_string().to_lowercase();
             let args = arguments(&f.args);
@@ -680,20 +721,53 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 )));
             }
             let part = |field: &str| format!("CAST(date_part('{field}', {}) AS BIGINT)", arg(0));
+            // An aggregate's own FILTER and OVER go on what it becomes.
+            let filter = f.filter.as_ref().map(ToString::to_string);
+            let filtered = filter
+                .as_ref()
+                .map(|w| format!(" FILTER (WHERE {w})"))
+                .unwrap_or_default();
+            let over = f
+                .over
+                .as_ref()
+                .map(|o| format!(" OVER {o}"))
+                .unwrap_or_default();
+            // Trino skips rows whose ordering value is NULL.
+            let by = |direction: &str| {
+                if f.over.is_some() {
+                    return Err(DataFusionError::Plan(format!(
+                        "{name}() OVER (...) is not supported by ctlake; use first_value(x) OVER (... ORDER BY y {direction})"
+                    )));
+                }
+                let only = filter
+                    .as_ref()
+                    .map(|w| format!(" AND ({w})"))
+                    .unwrap_or_default();
+                Ok(format!(
+                    "first_value({0} ORDER BY {1} {direction}) FILTER (WHERE {1} IS NOT NULL{only})",
+                    arg(0),
+                    arg(1)
+                ))
+            };
             let sql = match (name.as_str(), args.len()) {
-                ("count_if", 1) => format!("count(CASE WHEN {} THEN 1 END)", arg(0)),
-                ("arbitrary", 1) => format!("max({})", arg(0)),
-                // Trino skips rows whose ordering value is NULL.
-                ("max_by", 2) => format!(
-                    "first_value({0} ORDER BY {1} DESC) FILTER (WHERE {1} IS NOT NULL)",
-                    arg(0),
-                    arg(1)
-                ),
-                ("min_by", 2) => format!(
-                    "first_value({0} ORDER BY {1} ASC) FILTER (WHERE {1} IS NOT NULL)",
-                    arg(0),
-                    arg(1)
-                ),
+                ("count_if", 1) => {
+                    format!("count(CASE WHEN {} THEN 1 END){filtered}{over}", arg(0))
+                }
+                ("arbitrary", 1) => format!("max({}){filtered}{over}", arg(0)),
+                ("max_by", 2) => by("DESC")?,
+                ("min_by", 2) => by("ASC")?,
+                // Trino replaces every match, DataFusion only the first unless told.
+                ("regexp_replace", 2) => format!("regexp_replace({}, {}, '', 'g')", arg(0), arg(1)),
+                ("regexp_replace", 3) => {
+                    format!("regexp_replace({}, {}, {}, 'g')", arg(0), arg(1), arg(2))
+                }
+                // Trino's concat is NULL when any part is, as || is;
+                // DataFusion's passes over NULL parts.
+                ("concat", 2..) => args
+                    .iter()
+                    .map(|a| format!("({a})"))
+                    .collect::<Vec<_>>()
+                    .join(" || "),
                 ("date" | "from_iso8601_date", 1) => format!("CAST({} AS DATE)", arg(0)),
                 ("year", 1) => part("year"),
                 ("quarter", 1) => part("quarter"),
