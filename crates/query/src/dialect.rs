@@ -389,6 +389,13 @@ fn is_json_column(name: &str) -> bool {
             .any(|c| c.kind == Kind::Json && c.path.len() == 1 && c.name == name)
 }
 
+/// Whether `name` (lower case) is a boolean column of `cloudtrail`.
+fn is_boolean_column(name: &str) -> bool {
+    COLUMNS
+        .iter()
+        .any(|c| c.kind == Kind::Boolean && c.name == name)
+}
+
 /// Whether `name` (lower case) is a column of `cloudtrail`.
 fn is_lake_column(name: &str) -> bool {
     COLUMNS.iter().any(|c| c.name == name) || matches!(name, "account" | "region" | "date")
@@ -663,6 +670,32 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                     _ => return Ok(None),
                 }
             }
+            parse_expr(&sql).map(Some)
+        }
+        // `mfaAuthenticated = 'false'`: Lake keeps such flags as text. The
+        // literal is read as the boolean it spells where it meets a boolean
+        // column, so the comparison types wherever it stands: a projection or
+        // a GROUP BY key is typed while planning, before any analyzer rule.
+        Expr::BinaryOp {
+            left,
+            op: op @ (BinaryOperator::Eq | BinaryOperator::NotEq),
+            right,
+        } => {
+            let flag = |e: &Expr| column_name(e).is_some_and(|c| is_boolean_column(&c));
+            let spelled = |e: &Expr| match e {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(text) if text == "true" || text == "false" => {
+                        Some(text.clone())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let sql = match (spelled(left), spelled(right)) {
+                (None, Some(value)) if flag(left) => format!("{left} {op} {value}"),
+                (Some(value), None) if flag(right) => format!("{value} {op} {right}"),
+                _ => return Ok(None),
+            };
             parse_expr(&sql).map(Some)
         }
         // Trino's DOW is ISO, Monday 1 to Sunday 7; DataFusion's starts at
