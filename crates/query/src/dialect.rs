@@ -26,6 +26,7 @@ use ctlake_schema::{COLUMNS, Kind};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::DataType as SqlType;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
     FunctionArguments, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Select, SelectItem,
@@ -389,6 +390,13 @@ fn is_json_column(name: &str) -> bool {
             .any(|c| c.kind == Kind::Json && c.path.len() == 1 && c.name == name)
 }
 
+/// Whether `name` (lower case) is a timestamp column of `cloudtrail`.
+fn is_time_column(name: &str) -> bool {
+    COLUMNS
+        .iter()
+        .any(|c| c.kind == Kind::Timestamp && c.name == name)
+}
+
 /// Whether `name` (lower case) is a boolean column of `cloudtrail`.
 fn is_boolean_column(name: &str) -> bool {
     COLUMNS
@@ -697,6 +705,18 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 _ => return Ok(None),
             };
             parse_expr(&sql).map(Some)
+        }
+        // Trino writes a timestamp as text as `2024-03-10 23:58:30.000`, which
+        // Lake queries match with LIKE '2024-03-10 %'; DataFusion writes
+        // RFC 3339 with a T.
+        Expr::Cast {
+            expr: time,
+            data_type:
+                SqlType::Varchar(_) | SqlType::CharacterVarying(_) | SqlType::String(_) | SqlType::Text,
+            format: None,
+            ..
+        } if column_name(time).is_some_and(|c| is_time_column(&c)) => {
+            parse_expr(&format!("to_char({time}, '%Y-%m-%d %H:%M:%S%.3f')")).map(Some)
         }
         // Trino's DOW is ISO, Monday 1 to Sunday 7; DataFusion's starts at
         // Sunday 0, and it knows no DAY_OF_WEEK or DAY_OF_YEAR.
