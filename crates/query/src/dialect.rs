@@ -832,6 +832,15 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("hour", 1) => part("hour"),
                 ("minute", 1) => part("minute"),
                 ("second", 1) => part("second"),
+                ("date_format", 2) => match &args[1] {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(format) => {
+                            format!("to_char({}, {})", arg(0), quote(&chrono_format(format)?))
+                        }
+                        _ => return Ok(None),
+                    },
+                    _ => return Ok(None),
+                },
                 ("to_iso8601", 1) => format!("to_char({}, '%Y-%m-%dT%H:%M:%S%.3fZ')", arg(0)),
                 ("from_iso8601_timestamp", 1) => format!("to_timestamp_nanos({})", arg(0)),
                 ("regexp_extract", 2) => {
@@ -879,6 +888,52 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
         }
         _ => Ok(None),
     }
+}
+
+/// Trino's `date_format` codes (MySQL's) as chrono's, which `to_char`
+/// reads: `%i` is minutes and `%M` the month's name in Trino, where chrono
+/// has `%M` for minutes.
+fn chrono_format(trino: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut chars = trino.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let code = chars.next().unwrap_or('%');
+        out.push_str(match code {
+            'a' => "%a",
+            'b' => "%b",
+            'c' => "%-m",
+            'd' => "%d",
+            'e' => "%-d",
+            'f' => "%6f",
+            'H' => "%H",
+            'h' | 'I' => "%I",
+            'i' => "%M",
+            'j' => "%j",
+            'k' => "%-H",
+            'l' => "%-I",
+            'M' => "%B",
+            'm' => "%m",
+            'p' => "%p",
+            'r' => "%r",
+            'S' | 's' => "%S",
+            'T' => "%T",
+            'v' => "%V",
+            'W' => "%A",
+            'Y' => "%Y",
+            'y' => "%y",
+            '%' => "%%",
+            other => {
+                return Err(DataFusionError::Plan(format!(
+                    "date_format code %{other} is not supported by ctlake"
+                )));
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// What kind of change `statement` makes to a table, if it makes one.
