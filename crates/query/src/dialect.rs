@@ -404,6 +404,15 @@ fn is_boolean_column(name: &str) -> bool {
         .any(|c| c.kind == Kind::Boolean && c.name == name)
 }
 
+/// Whether `name` (lower case) is a column of `cloudtrail` or a key on the
+/// path of one (`tlsversion` of `tlsDetails.tlsVersion`).
+fn is_lake_name(name: &str) -> bool {
+    is_lake_column(name)
+        || COLUMNS
+            .iter()
+            .any(|c| c.path.iter().any(|key| key.eq_ignore_ascii_case(name)))
+}
+
 /// Whether `name` (lower case) is a column of `cloudtrail`.
 fn is_lake_column(name: &str) -> bool {
     COLUMNS.iter().any(|c| c.name == name) || matches!(name, "account" | "region" | "date")
@@ -657,6 +666,33 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             "eventjsonchecksum" => parse_expr("encode(sha256(eventjson), 'hex')").map(Some),
             _ => Ok(None),
         },
+        // Trino folds quoted names in paths too: t."eventName",
+        // "tlsDetails".tlsVersion, tlsDetails."tlsVersion".
+        Expr::CompoundIdentifier(parts) if parts.iter().any(|p| p.quote_style == Some('"')) => {
+            // A lake name, or a field of a lake column's struct.
+            let folds = |i: usize| {
+                let part = &parts[i];
+                part.quote_style == Some('"')
+                    && part.value != part.value.to_lowercase()
+                    && (is_lake_name(&part.value.to_lowercase())
+                        || i > 0 && is_lake_column(&parts[i - 1].value.to_lowercase()))
+            };
+            if !(0..parts.len()).any(folds) {
+                return identity_path(parts);
+            }
+            let folded: Vec<Ident> = (0..parts.len())
+                .map(|i| {
+                    if folds(i) {
+                        Ident::new(parts[i].value.to_lowercase())
+                    } else {
+                        parts[i].clone()
+                    }
+                })
+                .collect();
+            Ok(Some(
+                identity_path(&folded)?.unwrap_or(Expr::CompoundIdentifier(folded)),
+            ))
+        }
         Expr::CompoundIdentifier(parts) => identity_path(parts),
         Expr::CompoundFieldAccess { root, access_chain } => {
             // requestParameters['key']: a member of a free-form field.
@@ -809,6 +845,20 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("arbitrary", 1) => format!("max({}){filtered}{over}", arg(0)),
                 ("max_by", 2) => by("DESC")?,
                 ("min_by", 2) => by("ASC")?,
+                ("if", 2) => format!("CASE WHEN {} THEN {} END", arg(0), arg(1)),
+                ("if", 3) => format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2)),
+                ("split", 2) => format!("string_to_array({}, {})", arg(0), arg(1)),
+                ("every", 1) => format!("bool_and({}){filtered}{over}", arg(0)),
+                ("approx_percentile", 2) => {
+                    format!("approx_percentile_cont({}, {}){filtered}", arg(0), arg(1))
+                }
+                // Trino's slice takes a length, DataFusion's array_slice an end.
+                ("slice", 3) => format!(
+                    "array_slice({0}, {1}, ({1}) + ({2}) - 1)",
+                    arg(0),
+                    arg(1),
+                    arg(2)
+                ),
                 // Trino replaces every match, DataFusion only the first unless told.
                 ("regexp_replace", 2) => format!("regexp_replace({}, {}, '', 'g')", arg(0), arg(1)),
                 ("regexp_replace", 3) => {
