@@ -423,7 +423,7 @@ fn windows_reach_all_of_the_lake() {
 }
 
 /// A hunt may add columns of its own, but not one named as the hunt's own
-/// fields that json and ndjson print beside them.
+/// fields that ndjson prints beside them in each line.
 #[test]
 fn a_column_may_not_take_a_hunt_field_name() {
     let dir = tempfile::tempdir().unwrap();
