@@ -419,6 +419,17 @@ fn arrow_time(text: &str) -> Option<String> {
     (normal != text).then_some(normal)
 }
 
+/// The text of a `'...'` literal.
+fn text_literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(text) => Some(text),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether `name` (lower case) is a timestamp column of `cloudtrail`.
 fn is_time_column(name: &str) -> bool {
     COLUMNS
@@ -760,13 +771,7 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 .iter()
                 .any(|e| column_name(e).is_some_and(|c| is_time_column(&c))) =>
         {
-            let normal = |e: &Expr| match e {
-                Expr::Value(v) => match &v.value {
-                    Value::SingleQuotedString(text) => arrow_time(text).map(|t| quote(&t)),
-                    _ => None,
-                },
-                _ => None,
-            };
+            let normal = |e: &Expr| text_literal(e).and_then(arrow_time).map(|t| quote(&t));
             let sql = match (normal(left), normal(right)) {
                 (None, Some(time)) => format!("{left} {op} {time}"),
                 (Some(time), None) => format!("{time} {op} {right}"),
@@ -784,14 +789,10 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             right,
         } => {
             let flag = |e: &Expr| column_name(e).is_some_and(|c| is_boolean_column(&c));
-            let spelled = |e: &Expr| match e {
-                Expr::Value(v) => match &v.value {
-                    Value::SingleQuotedString(text) if text == "true" || text == "false" => {
-                        Some(text.clone())
-                    }
-                    _ => None,
-                },
-                _ => None,
+            let spelled = |e: &Expr| {
+                text_literal(e)
+                    .filter(|t| matches!(*t, "true" | "false"))
+                    .map(str::to_owned)
             };
             let sql = match (spelled(left), spelled(right)) {
                 (None, Some(value)) if flag(left) => format!("{left} {op} {value}"),
@@ -940,14 +941,11 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("hour", 1) => part("hour"),
                 ("minute", 1) => part("minute"),
                 ("second", 1) => part("second"),
-                ("date_format", 2) => match &args[1] {
-                    Expr::Value(v) => match &v.value {
-                        Value::SingleQuotedString(format) => {
-                            format!("to_char({}, {})", arg(0), quote(&chrono_format(format)?))
-                        }
-                        _ => return Ok(None),
-                    },
-                    _ => return Ok(None),
+                ("date_format", 2) => match text_literal(args[1]) {
+                    Some(format) => {
+                        format!("to_char({}, {})", arg(0), quote(&chrono_format(format)?))
+                    }
+                    None => return Ok(None),
                 },
                 ("to_iso8601", 1) => format!("to_char({}, '%Y-%m-%dT%H:%M:%S%.3fZ')", arg(0)),
                 ("from_iso8601_timestamp", 1) => format!("to_timestamp_nanos({})", arg(0)),
