@@ -28,9 +28,9 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{CopyToSource, DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::DataType as SqlType;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Select, SelectItem,
-    Statement, Subscript, TableAlias, TableFactor, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CastKind, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, Join, JoinConstraint, JoinOperator, LimitClause, ObjectName, Query,
+    Select, SelectItem, Statement, Subscript, TableAlias, TableFactor, Value, VisitMut, VisitorMut,
     visit_expressions_mut, visit_relations_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -158,6 +158,44 @@ struct Shapes {
 impl VisitorMut for Shapes {
     type Break = DataFusionError;
 
+    /// `FETCH FIRST n ROWS ONLY`, which Trino takes and DataFusion does
+    /// not plan, as `LIMIT n`.
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<DataFusionError> {
+        let Some(fetch) = query.fetch.take() else {
+            return ControlFlow::Continue(());
+        };
+        if fetch.with_ties || fetch.percent {
+            return ControlFlow::Break(DataFusionError::Plan(format!(
+                "{fetch}: WITH TIES and PERCENT are not supported by ctlake; use FETCH FIRST n \
+                 ROWS ONLY or LIMIT n"
+            )));
+        }
+        let limit = fetch
+            .quantity
+            .clone()
+            .unwrap_or_else(|| Expr::value(Value::Number("1".into(), false)));
+        let offset = match query.limit_clause.take() {
+            None => None,
+            Some(LimitClause::LimitOffset {
+                limit: None,
+                offset,
+                limit_by,
+            }) if limit_by.is_empty() => offset,
+            Some(other) => {
+                return ControlFlow::Break(DataFusionError::Plan(format!(
+                    "{} {fetch}: give either LIMIT or FETCH FIRST",
+                    other.to_string().trim_start()
+                )));
+            }
+        };
+        query.limit_clause = Some(LimitClause::LimitOffset {
+            limit: Some(limit),
+            offset,
+            limit_by: Vec::new(),
+        });
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<DataFusionError> {
         if let Err(e) = self.unnest(select) {
             return ControlFlow::Break(e);
@@ -173,7 +211,7 @@ impl VisitorMut for Shapes {
                 _ => None,
             })
             .collect();
-        for item in &mut select.projection {
+        for (position, item) in select.projection.iter_mut().enumerate() {
             let SelectItem::UnnamedExpr(expr) = item else {
                 continue;
             };
@@ -190,9 +228,11 @@ impl VisitorMut for Shapes {
             // struct field `t.s[f]` and both of `userIdentity.arn` and
             // `...sessionIssuer.arn` alike, and refuse two columns of one
             // name (`eventtime, CAST(eventtime AS date)`); the second of
-            // two gets the text written for it.
+            // two gets the text written for it. DataFusion names every
+            // scalar subquery alike; Trino names it by its position.
             let name = match (&expr, output_name(&expr)) {
                 (Expr::Identifier(_), _) if translated == expr => continue,
+                (Expr::Subquery(_), _) => format!("_col{position}"),
                 (Expr::Identifier(ident), _) => ident_name(ident),
                 (_, Some(name)) if !taken.contains(&name) => name,
                 (_, Some(_)) => expr.to_string(),
@@ -211,77 +251,126 @@ impl VisitorMut for Shapes {
 
 /// The derived table `FROM relation CROSS JOIN UNNEST(arrays) AS alias`
 /// becomes, under the name `base_name`: the relation's columns and one per
-/// array, or, for one array of rows given several names, one per field.
+/// array, or, for one array of rows (or a map) given several names or
+/// none, one per field. `outer`: `LEFT JOIN UNNEST ... ON true`, which keeps
+/// a row whose array is empty or NULL, with NULL for what it unnests.
 fn unnest_table(
     base_name: &str,
     relation: &TableFactor,
     array_exprs: &[Expr],
     alias: Option<&TableAlias>,
+    outer: bool,
 ) -> Result<String> {
-    let names: Vec<String> = alias
+    let mut names: Vec<String> = alias
         .map(|a| a.columns.iter().map(|c| c.name.to_string()).collect())
         .unwrap_or_default();
-    if let [array] = array_exprs
-        && names.len() > 1
+    // DataFusion's unnest yields no row for an empty or NULL array; one
+    // NULL element keeps the row.
+    let unnest = |array: &str| {
+        if outer {
+            format!(
+                "unnest(CASE WHEN cardinality({array}) > 0 THEN {array} ELSE make_array(NULL) END)"
+            )
+        } else {
+            format!("unnest({array})")
+        }
+    };
+    let spread = match array_exprs {
+        [array] => unnested_fields(array),
+        _ => None,
+    };
+    if let (Some((array, fields)), [_]) = (&spread, array_exprs)
+        && names.len() != 1
     {
-        // Trino: several names for one array of rows name the
-        // rows' fields, in order.
-        let fields = row_fields(array)
-            .filter(|f| f.len() == names.len())
-            .ok_or_else(|| {
-                DataFusionError::Plan(format!(
-                    "UNNEST({array}) {}: several names unnest the fields of an array of \
-                     rows, here resources (arn, accountid, type); for other arrays name one \
-                     column",
-                    alias.map(ToString::to_string).unwrap_or_default()
-                ))
-            })?;
+        // Trino: the names of an array of rows name its fields, in order,
+        // and without names they keep the fields' own; a map gives a key
+        // and a value.
+        if names.is_empty() {
+            names.clone_from(fields);
+        }
+        if names.len() != fields.len() {
+            return Err(DataFusionError::Plan(format!(
+                "UNNEST({}) {}: {} names for its {} fields ({}); give one name per field, \
+                 or one name for the whole row",
+                array_exprs[0],
+                alias.map(ToString::to_string).unwrap_or_default(),
+                names.len(),
+                fields.len(),
+                fields.join(", ")
+            )));
+        }
         let columns: Vec<String> = fields
             .iter()
             .zip(&names)
             .map(|(field, name)| format!("{UNNESTED_ROW}['{field}'] AS {name}"))
             .collect();
-        Ok(format!(
+        return Ok(format!(
             "(SELECT * EXCLUDE ({UNNESTED_ROW}), {} FROM \
-             (SELECT {base_name}.*, unnest({array}) AS {UNNESTED_ROW} FROM {}) AS {base_name}) \
+             (SELECT {base_name}.*, {} AS {UNNESTED_ROW} FROM {}) AS {base_name}) \
              AS {base_name}",
             columns.join(", "),
+            unnest(array),
             relation
-        ))
-    } else {
-        let columns: Vec<String> = array_exprs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let name = names
-                    .get(i)
-                    .map_or_else(|| format!("unnest_{i}"), Clone::clone);
-                format!("unnest({e}) AS {name}")
-            })
-            .collect();
-        Ok(format!(
-            "(SELECT {base_name}.*, {} FROM {}) AS {base_name}",
-            columns.join(", "),
-            relation
-        ))
+        ));
     }
+    if let [array] = array_exprs
+        && column_name(array).is_some_and(|c| is_json_column(&c))
+    {
+        return Err(DataFusionError::Plan(format!(
+            "UNNEST({array}): a map unnests into two columns, its keys and its values; \
+             name both, as in UNNEST({array}) AS t(k, v)"
+        )));
+    }
+    if array_exprs.len() > 1 && outer {
+        return Err(DataFusionError::Plan(
+            "LEFT JOIN UNNEST of several arrays is not supported by ctlake; unnest one array"
+                .to_owned(),
+        ));
+    }
+    let columns: Vec<String> = array_exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let name = names
+                .get(i)
+                .map_or_else(|| format!("unnest_{i}"), Clone::clone);
+            format!("{} AS {name}", unnest(&e.to_string()))
+        })
+        .collect();
+    Ok(format!(
+        "(SELECT {base_name}.*, {} FROM {}) AS {base_name}",
+        columns.join(", "),
+        relation
+    ))
 }
 
 /// The column an array of rows is unnested into before its fields are named.
 const UNNESTED_ROW: &str = "__ctlake_unnested_row";
 
-/// The field names, in order, of the rows of a lake column that is an array
-/// of rows (`resources`), named bare or qualified.
-fn row_fields(array: &Expr) -> Option<Vec<String>> {
+/// For an array that unnests into several columns, the array to unnest
+/// and its fields' names, in order: a lake column that is an array of rows
+/// (`resources`), or a free-form field, which Lake has as a map and which
+/// unnests into entries of a key and a value.
+fn unnested_fields(array: &Expr) -> Option<(String, Vec<String>)> {
+    let name = column_name(array)?;
+    if is_json_column(&name) {
+        return Some((
+            format!("json_map_entries({array})"),
+            vec!["key".to_owned(), "value".to_owned()],
+        ));
+    }
     let schema = ctlake_schema::file_schema();
-    let field = schema.field_with_name(&column_name(array)?).ok()?;
+    let field = schema.field_with_name(&name).ok()?;
     let DataType::List(item) = field.data_type() else {
         return None;
     };
     let DataType::Struct(fields) = item.data_type() else {
         return None;
     };
-    Some(fields.iter().map(|f| f.name().clone()).collect())
+    Some((
+        array.to_string(),
+        fields.iter().map(|f| f.name().clone()).collect(),
+    ))
 }
 
 /// An identifier's name as the planner resolves it: lower case unless quoted.
@@ -307,8 +396,24 @@ fn output_name(expr: &Expr) -> Option<String> {
 
 impl Shapes {
     /// `FROM t CROSS JOIN UNNEST(e) AS u(x)` (or `FROM t, UNNEST(e) AS u(x)`)
-    /// as `FROM (SELECT t.*, unnest(e) AS x FROM t) AS t`.
+    /// as `FROM (SELECT t.*, unnest(e) AS x FROM t) AS t`; several UNNEST
+    /// joins in a row nest, and `LEFT JOIN UNNEST(e) AS u(x) ON true`
+    /// keeps the rows whose array is empty.
     fn unnest(&mut self, select: &mut Select) -> Result<()> {
+        // A subquery's lone UNNEST of a lake column unnests the outer row's
+        // array: a correlation DataFusion cannot plan.
+        if let [only] = select.from.as_slice()
+            && let TableFactor::UNNEST { array_exprs, .. } = &only.relation
+            && let Some(array) = array_exprs
+                .iter()
+                .find(|e| column_name(e).is_some_and(|c| is_lake_column(&c)))
+        {
+            return Err(DataFusionError::Plan(format!(
+                "FROM UNNEST({array}) in a subquery is not supported by ctlake; join it \
+                 instead: FROM cloudtrail CROSS JOIN UNNEST({array}) AS t(...) with the \
+                 condition in WHERE (and SELECT DISTINCT for one row per event)"
+            )));
+        }
         // The comma form is a cross join.
         if select.from.len() == 2
             && matches!(select.from[1].relation, TableFactor::UNNEST { .. })
@@ -325,51 +430,76 @@ impl Shapes {
             );
         }
         for from in &mut select.from {
-            let Some(first) = from.joins.first() else {
-                continue;
-            };
-            let cross = matches!(
-                first.join_operator,
-                JoinOperator::CrossJoin(JoinConstraint::None)
+            while let Some(first) = from.joins.first() {
+                let TableFactor::UNNEST {
+                    alias,
+                    array_exprs,
+                    with_offset: false,
+                    with_ordinality: false,
+                    ..
+                } = &first.relation
+                else {
+                    break;
+                };
+                let outer = match &first.join_operator {
+                    JoinOperator::CrossJoin(JoinConstraint::None)
                     | JoinOperator::Join(JoinConstraint::None)
-                    | JoinOperator::Inner(JoinConstraint::None)
-            );
-            let TableFactor::UNNEST {
-                alias,
-                array_exprs,
-                with_offset: false,
-                with_ordinality: false,
-                ..
-            } = &first.relation
-            else {
-                continue;
-            };
-            if !cross {
-                continue;
-            }
-            let base_name = match &from.relation {
-                TableFactor::Table { alias: Some(a), .. }
-                | TableFactor::Derived { alias: Some(a), .. } => a.name.to_string(),
-                TableFactor::Table { name, .. } => {
-                    name.0.last().map(ToString::to_string).unwrap_or_default()
+                    | JoinOperator::Inner(JoinConstraint::None) => false,
+                    JoinOperator::Join(JoinConstraint::On(on))
+                    | JoinOperator::Inner(JoinConstraint::On(on))
+                        if is_true(on) =>
+                    {
+                        false
+                    }
+                    JoinOperator::Left(JoinConstraint::On(on))
+                    | JoinOperator::LeftOuter(JoinConstraint::On(on))
+                        if is_true(on) =>
+                    {
+                        true
+                    }
+                    JoinOperator::Left(_) | JoinOperator::LeftOuter(_) => {
+                        return Err(DataFusionError::Plan(format!(
+                            "{first}: only ON true is supported by ctlake when joining \
+                             UNNEST; filter the unnested rows in WHERE"
+                        )));
+                    }
+                    _ => break,
+                };
+                let base_name = match &from.relation {
+                    TableFactor::Table { alias: Some(a), .. }
+                    | TableFactor::Derived { alias: Some(a), .. } => a.name.to_string(),
+                    TableFactor::Table { name, .. } => {
+                        name.0.last().map(ToString::to_string).unwrap_or_default()
+                    }
+                    _ => {
+                        return Err(DataFusionError::Plan(
+                            "UNNEST: give the table before CROSS JOIN UNNEST an alias".to_owned(),
+                        ));
+                    }
+                };
+                let derived = unnest_table(
+                    &base_name,
+                    &from.relation,
+                    array_exprs,
+                    alias.as_ref(),
+                    outer,
+                )?;
+                if let Some(alias) = alias {
+                    self.unnested.insert(alias.name.value.to_lowercase());
                 }
-                _ => {
-                    return Err(DataFusionError::Plan(
-                        "UNNEST: give the table before CROSS JOIN UNNEST an alias".to_owned(),
-                    ));
-                }
-            };
-            let derived = unnest_table(&base_name, &from.relation, array_exprs, alias.as_ref())?;
-            if let Some(alias) = alias {
-                self.unnested.insert(alias.name.value.to_lowercase());
+                from.relation = Parser::new(&GenericDialect {})
+                    .try_with_sql(&derived)?
+                    .parse_table_factor()?;
+                from.joins.remove(0);
             }
-            from.relation = Parser::new(&GenericDialect {})
-                .try_with_sql(&derived)?
-                .parse_table_factor()?;
-            from.joins.remove(0);
         }
         Ok(())
     }
+}
+
+/// Whether `expr` is the literal `true` (`ON true`).
+fn is_true(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v) if v.value == Value::Boolean(true))
 }
 
 /// The lake's columns by their CloudTrail path in lower case
@@ -664,6 +794,14 @@ const LAMBDA_FUNCTIONS: &[(&str, &str)] = &[
     ("zip_with", "UNNEST of both arrays"),
 ];
 
+/// Trino aggregates that build a map, which the lake's SQL has no type
+/// for, with what to write instead.
+const AGGREGATES_TO_MAPS: &[(&str, &str)] = &[
+    ("histogram", "SELECT x, count(*) ... GROUP BY x"),
+    ("map_agg", "SELECT k, arbitrary(v) ... GROUP BY k"),
+    ("multimap_agg", "SELECT k, array_agg(v) ... GROUP BY k"),
+];
+
 #[expect(
     clippy::too_many_lines,
     reason = "one table of Trino forms, read top to bottom"
@@ -813,6 +951,23 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
         } if column_name(time).is_some_and(|c| is_time_column(&c)) => {
             parse_expr(&format!("to_char({time}, '%Y-%m-%d %H:%M:%S%.3f')")).map(Some)
         }
+        // The free-form fields are JSON text already; JSON of other values
+        // would need a JSON type, which the lake's SQL does not have.
+        Expr::Cast {
+            expr: value,
+            data_type: SqlType::JSON,
+            ..
+        } => {
+            if column_name(value).is_some_and(|c| is_json_column(&c)) {
+                Ok(Some(value.as_ref().clone()))
+            } else {
+                Err(DataFusionError::Plan(format!(
+                    "{expr}: ctlake has no JSON type; the free-form columns \
+                     (requestParameters, responseElements, additionalEventData, ...) and \
+                     eventjson hold JSON text, which the JSON functions read as it is"
+                )))
+            }
+        }
         // Trino's DOW is ISO, Monday 1 to Sunday 7; DataFusion's starts at
         // Sunday 0, and it knows no DAY_OF_WEEK or DAY_OF_YEAR.
         Expr::Extract { field, expr, .. } => {
@@ -866,6 +1021,11 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             {
                 return Err(DataFusionError::Plan(format!(
                     "{name}() with a lambda is not supported by ctlake; use {instead}"
+                )));
+            }
+            if let Some((_, instead)) = AGGREGATES_TO_MAPS.iter().find(|(n, _)| *n == name) {
+                return Err(DataFusionError::Plan(format!(
+                    "{name}() is not supported by ctlake; use {instead}"
                 )));
             }
             let part = |field: &str| format!("CAST(date_part('{field}', {}) AS BIGINT)", arg(0));
@@ -943,10 +1103,40 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("second", 1) => part("second"),
                 ("date_format", 2) => match text_literal(args[1]) {
                     Some(format) => {
-                        format!("to_char({}, {})", arg(0), quote(&chrono_format(format)?))
+                        format!(
+                            "to_char({}, {})",
+                            arg(0),
+                            quote(&chrono_format(&name, format)?)
+                        )
                     }
                     None => return Ok(None),
                 },
+                ("date_parse", 2) => match text_literal(args[1]) {
+                    Some(format) => format!(
+                        "to_timestamp({}, {})",
+                        arg(0),
+                        quote(&chrono_format(&name, format)?)
+                    ),
+                    None => return Ok(None),
+                },
+                ("format_datetime", 2) => match text_literal(args[1]) {
+                    Some(format) => {
+                        format!("to_char({}, {})", arg(0), quote(&joda_format(format)?))
+                    }
+                    None => return Ok(None),
+                },
+                // Trino's try gives NULL where its argument fails; a failed
+                // cast is what Lake queries guard with it.
+                ("try", 1) => {
+                    let mut guarded = args[0].clone();
+                    let _ = visit_expressions_mut(&mut guarded, |e: &mut Expr| {
+                        if let Expr::Cast { kind, .. } = e {
+                            *kind = CastKind::TryCast;
+                        }
+                        ControlFlow::<()>::Continue(())
+                    });
+                    return Ok(Some(Expr::Nested(Box::new(guarded))));
+                }
                 ("to_iso8601", 1) => format!("to_char({}, '%Y-%m-%dT%H:%M:%S%.3fZ')", arg(0)),
                 ("from_iso8601_timestamp", 1) => format!("to_timestamp_nanos({})", arg(0)),
                 ("regexp_extract", 2) => {
@@ -999,7 +1189,7 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
 /// Trino's `date_format` codes (MySQL's) as chrono's, which `to_char`
 /// reads: `%i` is minutes and `%M` the month's name in Trino, where chrono
 /// has `%M` for minutes.
-fn chrono_format(trino: &str) -> Result<String> {
+fn chrono_format(function: &str, trino: &str) -> Result<String> {
     let mut out = String::new();
     let mut chars = trino.chars();
     while let Some(c) = chars.next() {
@@ -1034,10 +1224,107 @@ fn chrono_format(trino: &str) -> Result<String> {
             '%' => "%%",
             other => {
                 return Err(DataFusionError::Plan(format!(
-                    "date_format code %{other} is not supported by ctlake"
+                    "{function} code %{other} is not supported by ctlake"
                 )));
             }
         });
+    }
+    Ok(out)
+}
+
+/// Trino's `format_datetime` pattern (Joda's: `yyyy-MM-dd HH:mm:ss`) as
+/// chrono's, which `to_char` reads: a letter's count says the width, and
+/// text in `'...'` is literal.
+fn joda_format(joda: &str) -> Result<String> {
+    let chars: Vec<char> = joda.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&d| d == c).count();
+        i += run;
+        if c == '\'' {
+            // '' is a quote; 'text' is text, with '' inside for a quote.
+            if run % 2 == 0 {
+                out.push_str(&"'".repeat(run / 2));
+                continue;
+            }
+            out.push_str(&"'".repeat(run / 2));
+            loop {
+                match (chars.get(i), chars.get(i + 1)) {
+                    (Some('\''), Some('\'')) => {
+                        out.push('\'');
+                        i += 2;
+                    }
+                    (Some('\''), _) => {
+                        i += 1;
+                        break;
+                    }
+                    (Some('%'), _) => {
+                        out.push_str("%%");
+                        i += 1;
+                    }
+                    (Some(&d), _) => {
+                        out.push(d);
+                        i += 1;
+                    }
+                    (None, _) => {
+                        return Err(DataFusionError::Plan(format!(
+                            "format_datetime pattern {joda}: a quote is not closed"
+                        )));
+                    }
+                }
+            }
+            continue;
+        }
+        let code = match (c, run) {
+            ('y' | 'Y', 2) => "%y",
+            ('y' | 'Y', _) => "%Y",
+            ('x', 2) => "%g",
+            ('x', _) => "%G",
+            ('w', 1) => "%-V",
+            ('w', _) => "%V",
+            ('M', 1) => "%-m",
+            ('M', 2) => "%m",
+            ('M', 3) => "%b",
+            ('M', _) => "%B",
+            ('d', 1) => "%-d",
+            ('d', _) => "%d",
+            ('D', _) => "%j",
+            ('e', _) => "%u",
+            ('E', 1..=3) => "%a",
+            ('E', _) => "%A",
+            ('a', _) => "%p",
+            ('H', 1) => "%-H",
+            ('H', _) => "%H",
+            ('h', 1) => "%-I",
+            ('h', _) => "%I",
+            ('m', 1) => "%-M",
+            ('m', _) => "%M",
+            ('s', 1) => "%-S",
+            ('s', _) => "%S",
+            ('S', 3) => "%3f",
+            ('S', 6) => "%6f",
+            ('S', 9) => "%9f",
+            ('Z', 1) => "%z",
+            ('Z', _) => "%:z",
+            ('z', _) => "%Z",
+            ('%', _) => {
+                out.push_str(&"%%".repeat(run));
+                continue;
+            }
+            (c, _) if c.is_ascii_alphabetic() => {
+                return Err(DataFusionError::Plan(format!(
+                    "format_datetime pattern {joda}: {} is not supported by ctlake",
+                    c.to_string().repeat(run)
+                )));
+            }
+            (c, _) => {
+                out.extend(std::iter::repeat_n(c, run));
+                continue;
+            }
+        };
+        out.push_str(code);
     }
     Ok(out)
 }

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampNanosecondBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Int64Builder, ListArray, ListBuilder,
+    StringBuilder, StructArray, TimestampNanosecondBuilder,
 };
-use arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampNanosecondType};
+use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::datatypes::{DataType, Field, Fields, Int64Type, TimeUnit, TimestampNanosecondType};
 use chrono::{DateTime, Datelike, Months, TimeDelta, Utc};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
@@ -24,6 +25,8 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(Trino::new("json_parse")),
         ScalarUDF::from(Trino::new("json_array_contains")),
         ScalarUDF::from(Trino::new("json_map_values")),
+        ScalarUDF::from(Trino::new("json_map_entries")),
+        ScalarUDF::from(Trino::new("regexp_extract_all")),
     ]
 }
 
@@ -59,7 +62,9 @@ impl ScalarUDFImpl for Trino {
         let expected = match (self.name, arg_types.len()) {
             ("date_diff", 3) => vec![DataType::Utf8, utc_nanos(), utc_nanos()],
             ("date_add", 3) => vec![DataType::Utf8, DataType::Int64, utc_nanos()],
-            ("json_parse" | "json_map_values", 1) => vec![DataType::Utf8],
+            ("json_parse" | "json_map_values" | "json_map_entries", 1) => vec![DataType::Utf8],
+            ("regexp_extract_all", 2) => vec![DataType::Utf8, DataType::Utf8],
+            ("regexp_extract_all", 3) => vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
             ("json_array_contains", 2) => {
                 let value = match &arg_types[1] {
                     t if t.is_integer() => DataType::Int64,
@@ -85,9 +90,11 @@ impl ScalarUDFImpl for Trino {
             "date_diff" => DataType::Int64,
             "date_add" => utc_nanos(),
             "json_array_contains" => DataType::Boolean,
-            "json_map_values" => DataType::List(Arc::new(arrow::datatypes::Field::new(
-                "item",
-                DataType::Utf8,
+            "json_map_values" | "regexp_extract_all" => {
+                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+            }
+            "json_map_entries" => DataType::List(Arc::new(Field::new_list_field(
+                DataType::Struct(entry_fields()),
                 true,
             ))),
             _ => DataType::Utf8,
@@ -101,6 +108,8 @@ impl ScalarUDFImpl for Trino {
             "date_add" => date_add(&arrays)?,
             "json_parse" => json_parse(&arrays[0])?,
             "json_array_contains" => json_array_contains(&arrays[0], &arrays[1]),
+            "json_map_entries" => json_map_entries(&arrays[0])?,
+            "regexp_extract_all" => regexp_extract_all(&arrays)?,
             _ => json_map_values(&arrays[0]),
         };
         Ok(ColumnarValue::Array(out))
@@ -252,47 +261,108 @@ fn json_array_contains(texts: &ArrayRef, values: &ArrayRef) -> ArrayRef {
     Arc::new(out.finish())
 }
 
-/// The values of a JSON object in document order, each kept as its text.
-struct ObjectValues(Vec<Box<serde_json::value::RawValue>>);
+/// Every match of a pattern in each text, or of one of its groups (Trino's
+/// `regexp_extract_all`): an empty array where nothing matches, NULL for a
+/// group that took no part in a match.
+fn regexp_extract_all(arrays: &[ArrayRef]) -> Result<ArrayRef> {
+    let texts = arrays[0].as_string::<i32>();
+    let patterns = arrays[1].as_string::<i32>();
+    let groups = arrays.get(2).map(AsArray::as_primitive::<Int64Type>);
+    let mut out = ListBuilder::new(StringBuilder::new());
+    let mut compiled: Option<(String, regex::Regex)> = None;
+    for row in 0..texts.len() {
+        let group = match groups {
+            Some(g) if g.is_null(row) => None,
+            Some(g) => Some(g.value(row)),
+            None => Some(0),
+        };
+        let (true, true, Some(group)) = (texts.is_valid(row), patterns.is_valid(row), group) else {
+            out.append_null();
+            continue;
+        };
+        let pattern = patterns.value(row);
+        // The pattern is nearly always one literal: compiled once, not per row.
+        let regex = match compiled.take() {
+            Some((p, regex)) if p == pattern => &compiled.insert((p, regex)).1,
+            _ => {
+                let regex = regex::Regex::new(pattern).map_err(|e| {
+                    DataFusionError::Execution(format!(
+                        "regexp_extract_all: pattern {pattern}: {e}"
+                    ))
+                })?;
+                &compiled.insert((pattern.to_owned(), regex)).1
+            }
+        };
+        let index = usize::try_from(group)
+            .ok()
+            .filter(|&g| g < regex.captures_len())
+            .ok_or_else(|| {
+                DataFusionError::Execution(format!(
+                    "regexp_extract_all: pattern {pattern} has no group {group}"
+                ))
+            })?;
+        for captures in regex.captures_iter(texts.value(row)) {
+            out.values()
+                .append_option(captures.get(index).map(|m| m.as_str()));
+        }
+        out.append(true);
+    }
+    Ok(Arc::new(out.finish()))
+}
 
-impl<'de> serde::Deserialize<'de> for ObjectValues {
+/// The members of a JSON object in document order, each value kept as its text.
+struct ObjectEntries(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for ObjectEntries {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = ObjectValues;
+            type Value = ObjectEntries;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<ObjectValues, A::Error> {
-                let mut values = Vec::new();
-                while let Some((serde::de::IgnoredAny, value)) = map.next_entry()? {
-                    values.push(value);
+            ) -> std::result::Result<ObjectEntries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
                 }
-                Ok(ObjectValues(values))
+                Ok(ObjectEntries(entries))
             }
         }
         d.deserialize_map(Visit)
     }
 }
 
+/// A member's value as Lake's `map<string,string>` holds it: a string as
+/// itself, null as NULL, anything else as its JSON.
+fn map_value(raw: &serde_json::value::RawValue) -> Option<String> {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::String(s)) => Some(s),
+        Ok(Value::Null) => None,
+        _ => Some(raw.get().to_owned()),
+    }
+}
+
+/// Each row's JSON object, or NULL for text that is not one.
+fn objects(texts: &ArrayRef) -> impl Iterator<Item = Option<ObjectEntries>> + '_ {
+    texts
+        .as_string::<i32>()
+        .iter()
+        .map(|text| text.and_then(|t| serde_json::from_str::<ObjectEntries>(t).ok()))
+}
+
 /// The values of a JSON object as text, in document order (the order
-/// `map_keys` gives): strings as themselves, anything else as its JSON, as
-/// Lake's `map<string,string>` holds them.
+/// `map_keys` gives).
 fn json_map_values(texts: &ArrayRef) -> ArrayRef {
-    let texts = texts.as_string::<i32>();
     let mut out = ListBuilder::new(StringBuilder::new());
-    for text in texts {
-        match text.and_then(|t| serde_json::from_str::<ObjectValues>(t).ok()) {
-            Some(ObjectValues(values)) => {
-                for raw in values {
-                    match serde_json::from_str::<Value>(raw.get()) {
-                        Ok(Value::String(s)) => out.values().append_value(s),
-                        Ok(Value::Null) => out.values().append_null(),
-                        _ => out.values().append_value(raw.get()),
-                    }
+    for object in objects(texts) {
+        match object {
+            Some(ObjectEntries(entries)) => {
+                for (_, raw) in entries {
+                    out.values().append_option(map_value(&raw));
                 }
                 out.append(true);
             }
@@ -300,4 +370,48 @@ fn json_map_values(texts: &ArrayRef) -> ArrayRef {
         }
     }
     Arc::new(out.finish())
+}
+
+/// The key and value fields of [`json_map_entries`]'s rows.
+fn entry_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, true),
+    ])
+}
+
+/// A JSON object's members as rows of a key and a value (its value as
+/// [`json_map_values`] gives it), in document order: what `UNNEST` of a
+/// Lake map gives.
+fn json_map_entries(texts: &ArrayRef) -> Result<ArrayRef> {
+    let mut keys = StringBuilder::new();
+    let mut values = StringBuilder::new();
+    let mut offsets = vec![0_i32];
+    let mut valid = Vec::with_capacity(texts.len());
+    for object in objects(texts) {
+        let entries = object.map(|ObjectEntries(entries)| entries);
+        valid.push(entries.is_some());
+        for (key, raw) in entries.unwrap_or_default() {
+            keys.append_value(key);
+            values.append_option(map_value(&raw));
+        }
+        let end = i32::try_from(keys.len()).map_err(|_| {
+            DataFusionError::Execution("json_map_entries: over 2^31 entries in one batch".into())
+        })?;
+        offsets.push(end);
+    }
+    let rows = StructArray::try_new(
+        entry_fields(),
+        vec![Arc::new(keys.finish()), Arc::new(values.finish())],
+        None,
+    )?;
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(Field::new_list_field(
+            DataType::Struct(entry_fields()),
+            true,
+        )),
+        OffsetBuffer::new(offsets.into()),
+        Arc::new(rows),
+        Some(NullBuffer::from(valid)),
+    )?))
 }
