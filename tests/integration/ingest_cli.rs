@@ -572,3 +572,75 @@ fn diagnostics_show_control_characters_rather_than_send_them() {
         "{stderr:?}"
     );
 }
+
+/// A `{"Records":[...]}` of events `ids` in 111122223333's folder layout.
+fn events(ids: &[&str]) -> Vec<u8> {
+    let records: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"eventVersion":"1.09","eventTime":"2024-03-10T10:00:00Z","eventName":"GetObject","awsRegion":"us-east-1","eventID":"{id}","recipientAccountId":"111122223333"}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"Records":[{}]}}"#, records.join(",")).into_bytes()
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_read_by_their_exact_names() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    // A backslash is part of a Unix name: `x\b.json.gz` is not `x/b.json.gz`.
+    write_gz(&input.join("x/b.json.gz"), &events(&["slash-1", "slash-2"]));
+    write_gz(
+        &input.join("x\\b.json.gz"),
+        &events(&["bs-1", "bs-2", "bs-3"]),
+    );
+    // A name that is not UTF-8 is named as failed, not read as its look-alike.
+    write_gz(&input.join("a\u{FFFD}.json.gz"), &events(&["lookalike"]));
+    write_gz(
+        &input.join(OsStr::from_bytes(b"a\xff.json.gz")),
+        &events(&["not-utf8"]),
+    );
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), input.join("dangling.json.gz")).unwrap();
+    let (lake, report) = common::ingest(std::slice::from_ref(&input), dir.path());
+    let rows = common::rows_as_json(&common::query(
+        &lake,
+        "SELECT eventid, source_object FROM cloudtrail ORDER BY eventid",
+    ));
+    let stored: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            let object = r["source_object"].as_str().unwrap();
+            let name = object.strip_prefix(input.to_str().unwrap()).unwrap();
+            (r["eventid"].as_str().unwrap().to_owned(), name.to_owned())
+        })
+        .collect();
+    let expected = [
+        ("bs-1", "/x\\b.json.gz"),
+        ("bs-2", "/x\\b.json.gz"),
+        ("bs-3", "/x\\b.json.gz"),
+        ("lookalike", "/a\u{FFFD}.json.gz"),
+        ("slash-1", "/x/b.json.gz"),
+        ("slash-2", "/x/b.json.gz"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(stored, expected);
+    assert_eq!((report.records_read, report.duplicates), (6, 0));
+    let mut failed: Vec<(String, String)> = report
+        .failures
+        .iter()
+        .map(|f| (f.location.clone(), f.reason.clone()))
+        .collect();
+    failed.sort();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed[0].0.ends_with("/a\u{FFFD}.json.gz"), "{failed:?}");
+    assert!(failed[0].1.contains("not valid UTF-8"), "{failed:?}");
+    assert!(failed[1].0.ends_with("/dangling.json.gz"), "{failed:?}");
+}

@@ -301,7 +301,7 @@ pub trait Archive: Send + Sync {
     fn location(&self, key: &str) -> String;
     /// The folders and objects directly in the folder `dir` (a key prefix
     /// ending in `/`, or empty for a bucket's root).
-    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error>;
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Entry>), Error>;
     /// Sends every object under `dir`; an `Err` returned ends the listing,
     /// an `Err` sent reports one entry and the listing goes on.
     async fn list_tree(&self, dir: &str, tx: &mpsc::Sender<Entry>) -> Result<(), Error>;
@@ -345,7 +345,7 @@ impl LocalArchive {
             location: path.display().to_string(),
             source,
         })?;
-        let root = root.to_string_lossy().replace('\\', "/");
+        let root = key_of(&root)?;
         let root = if root.len() > 1 {
             root.trim_end_matches('/').to_owned()
         } else {
@@ -354,14 +354,36 @@ impl LocalArchive {
         Ok(Self { root })
     }
 
-    fn listed(path: &std::path::Path, meta: &std::fs::Metadata) -> Listed {
-        Listed {
-            key: path.to_string_lossy().replace('\\', "/"),
+    fn listed(path: &std::path::Path, meta: &std::fs::Metadata) -> Entry {
+        Ok(Listed {
+            key: key_of(path)?,
             size: meta.len(),
             modified: meta.modified().ok().map(DateTime::<Utc>::from),
             etag: None,
-        }
+        })
     }
+}
+
+/// A local path as a key, with `/` between its parts. The key is the
+/// path's exact text: a backslash is part of a name on Unix, and a name
+/// that is not UTF-8 has no exact text, so it is refused (and reported)
+/// rather than read or cited under a look-alike name.
+fn key_of(path: &std::path::Path) -> Result<String, Error> {
+    let text = path.to_str().ok_or_else(|| {
+        io_error(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the path is not valid UTF-8, so ctlake cannot cite it exactly; \
+                 read a copy under a UTF-8 name",
+            ),
+        )
+    })?;
+    Ok(if cfg!(windows) {
+        text.replace('\\', "/")
+    } else {
+        text.to_owned()
+    })
 }
 
 fn io_error(path: &std::path::Path, source: impl Into<std::io::Error>) -> Error {
@@ -385,7 +407,7 @@ impl Archive for LocalArchive {
         key.to_owned()
     }
 
-    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error> {
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Entry>), Error> {
         let dir = PathBuf::from(dir);
         tokio::task::spawn_blocking(move || {
             let mut dirs = Vec::new();
@@ -398,15 +420,30 @@ impl Archive for LocalArchive {
             for entry in entries {
                 let entry = entry.map_err(|e| io_error(&dir, e))?;
                 let path = entry.path();
-                let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
+                // One entry that cannot be read (a dangling link, a name
+                // that is not UTF-8) is reported; the folder's others are
+                // still listed.
+                let meta = match std::fs::metadata(&path) {
+                    Ok(meta) => meta,
+                    Err(e) => {
+                        files.push(Err(io_error(&path, e)));
+                        continue;
+                    }
+                };
                 if meta.is_dir() {
-                    dirs.push(format!("{}/", path.to_string_lossy().replace('\\', "/")));
+                    match key_of(&path) {
+                        Ok(key) => dirs.push(format!("{key}/")),
+                        Err(e) => files.push(Err(e)),
+                    }
                 } else if meta.is_file() {
                     files.push(Self::listed(&path, &meta));
                 }
             }
             dirs.sort();
-            files.sort_by(|a, b| a.key.cmp(&b.key));
+            files.sort_by(|a, b| match (a, b) {
+                (Ok(a), Ok(b)) => a.key.cmp(&b.key),
+                _ => a.is_ok().cmp(&b.is_ok()),
+            });
             Ok((dirs, files))
         })
         .await
@@ -430,10 +467,7 @@ impl Archive for LocalArchive {
                                 continue;
                             }
                         };
-                        if tx
-                            .blocking_send(Ok(Self::listed(entry.path(), &meta)))
-                            .is_err()
-                        {
+                        if tx.blocking_send(Self::listed(entry.path(), &meta)).is_err() {
                             return Ok(());
                         }
                     }
@@ -459,7 +493,7 @@ impl Archive for LocalArchive {
     async fn single(&self) -> Result<Option<Listed>, Error> {
         let path = PathBuf::from(&self.root);
         match tokio::fs::metadata(&path).await {
-            Ok(meta) if meta.is_file() => Ok(Some(Self::listed(&path, &meta))),
+            Ok(meta) if meta.is_file() => Self::listed(&path, &meta).map(Some),
             Ok(_) => Ok(None),
             Err(e) => Err(io_error(&path, e)),
         }
@@ -546,7 +580,7 @@ impl Archive for S3Archive {
         format!("s3://{}/{key}", self.bucket)
     }
 
-    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Listed>), Error> {
+    async fn list_dir(&self, dir: &str) -> Result<(Vec<String>, Vec<Entry>), Error> {
         let prefix = dir.trim_end_matches('/');
         let path = (!prefix.is_empty()).then(|| store_path(prefix));
         let listing = self
@@ -559,7 +593,7 @@ impl Archive for S3Archive {
             .iter()
             .map(|p| format!("{p}/"))
             .collect();
-        let files = listing.objects.into_iter().map(listed).collect();
+        let files = listing.objects.into_iter().map(|o| Ok(listed(o))).collect();
         Ok((dirs, files))
     }
 
@@ -583,7 +617,7 @@ impl Archive for S3Archive {
         // Named like a log file: find it in its folder's listing (no HEAD:
         // only list and get ever reach the evidence).
         let (_, files) = self.list_dir(&parent_dir(&self.prefix)).await?;
-        Ok(files.into_iter().find(|f| f.key == self.prefix))
+        Ok(files.into_iter().flatten().find(|f| f.key == self.prefix))
     }
 
     async fn fetch(&self, object: &Listed) -> Result<Fetched, Error> {
@@ -818,9 +852,9 @@ fn folder_admitted(selection: &Selection, rest: &[&str], name: &str) -> bool {
     }
 }
 
-async fn send_all(files: Vec<Listed>, tx: &mpsc::Sender<Entry>) {
+async fn send_all(files: Vec<Entry>, tx: &mpsc::Sender<Entry>) {
     for file in files {
-        if tx.send(Ok(file)).await.is_err() {
+        if tx.send(file).await.is_err() {
             return;
         }
     }
