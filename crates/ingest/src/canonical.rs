@@ -8,7 +8,10 @@
 //! A record nested deeper than serde_json's recursion limit is hashed over
 //! its text with white space removed instead, marked so it never equals a
 //! canonical hash: the record is still stored, and an identical copy is
-//! still a duplicate.
+//! still a duplicate. So is a record holding a number that its 64-bit value
+//! does not write back (`0.10000000000000001`, `18446744073709551616`):
+//! another number of the same value would otherwise hash the same, and a
+//! record differing only there would be taken for a copy and not stored.
 //!
 //! The decoder already splits a record into members, and the known objects
 //! in it (`userIdentity` and its parts) too, to fill the columns. It writes
@@ -59,7 +62,7 @@ impl ContentHasher {
             depth: 0,
         }
         .deserialize(&mut de);
-        let digest = if canonical.is_ok() {
+        let digest = if canonical.is_ok() && !self.buffers.inexact(raw) {
             blake3::hash(&self.buffers.out)
         } else {
             let mut hasher = blake3::Hasher::new();
@@ -74,6 +77,7 @@ impl ContentHasher {
     pub(crate) fn begin(&mut self) {
         self.buffers.out.clear();
         self.buffers.deepest = 0;
+        self.buffers.fractions = false;
         self.walk_ok = true;
     }
 
@@ -117,12 +121,51 @@ impl ContentHasher {
 
     /// The hash of the walked record `raw`.
     pub(crate) fn finish(&mut self, raw: &str) -> [u8; HASH_BYTES * 2] {
-        if self.walk_ok && self.buffers.deepest < WALK_DEPTH_LIMIT {
+        if self.walk_ok && self.buffers.deepest < WALK_DEPTH_LIMIT && !self.buffers.inexact(raw) {
             hex(&blake3::hash(&self.buffers.out))
         } else {
             self.hash(raw)
         }
     }
+}
+
+/// Whether the JSON number `text` is the number the canonical form writes
+/// for it: an integer read exactly, or a float whose shortest form has the
+/// same digits and scale (`1.50` writes back as `1.5`; `0.10000000000000001`
+/// and `18446744073709551616` do not).
+fn writes_back(text: &str) -> bool {
+    if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+        return true;
+    }
+    let Ok(value) = text.parse::<f64>() else {
+        return false;
+    };
+    let Ok(written) = serde_json::to_string(&value) else {
+        return false;
+    };
+    decimal(text) == decimal(&written)
+}
+
+/// A decimal number's sign, significant digits and exponent of its last
+/// digit: the same for every spelling of one value.
+fn decimal(text: &str) -> (bool, String, i64) {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    let significant = digits.trim_end_matches('0');
+    let scale = exponent - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
+    if significant.is_empty() {
+        return (negative, String::new(), 0);
+    }
+    (negative, significant.to_owned(), scale)
 }
 
 fn hex(digest: &blake3::Hash) -> [u8; HASH_BYTES * 2] {
@@ -162,9 +205,18 @@ struct Buffers {
     tail: Vec<u8>,
     /// The deepest nesting level written since the last [`ContentHasher::begin`].
     deepest: usize,
+    /// Whether a number was written from a 64-bit float since the last
+    /// [`ContentHasher::begin`]: only then can a number's text and value differ.
+    fractions: bool,
 }
 
 impl Buffers {
+    /// Whether the record `raw` holds a number its value does not write
+    /// back, when it holds any that was read as a float.
+    fn inexact(&mut self, raw: &str) -> bool {
+        std::mem::take(&mut self.fractions) && json::numbers(raw).any(|n| !writes_back(n))
+    }
+
     fn open_object(&mut self, depth: usize) -> usize {
         if self.members.len() <= depth {
             self.members.resize_with(depth + 1, Vec::new);
@@ -282,6 +334,7 @@ impl<'de> Visitor<'de> for Canon<'_> {
         serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.buffers.fractions = true;
         serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
@@ -363,6 +416,30 @@ mod tests {
         }
         // Order inside arrays is content.
         assert_ne!(hash("[1,2]"), hash("[2,1]"));
+    }
+
+    #[test]
+    fn numbers_of_one_float_value_are_still_content() {
+        // Two spellings a 64-bit float cannot tell apart are two contents...
+        for (a, b) in [
+            ("0.1", "0.10000000000000001"),
+            ("18446744073709551616", "18446744073709551617"),
+            ("1e400", "2e400"),
+        ] {
+            let (a, b) = (format!(r#"{{"n":{a}}}"#), format!(r#"{{"n":{b}}}"#));
+            assert_ne!(hash(&a), hash(&b), "{a} {b}");
+            assert_eq!(hash(&a), hash(&format!(" {a} ")), "{a}");
+        }
+        // ...while spellings of a number it holds exactly hash as before.
+        assert_eq!(
+            hash(r#"{"n":[1.5,0.0,-2e3]}"#),
+            hash(r#"{"n":[1.50,0.00,-2000.0]}"#)
+        );
+        assert_eq!(hash(r#"{"n":1.5}"#), hash(r#"{ "n" : 15e-1 }"#));
+        for written in ["0.1", "1.5", "1.8446744073709552e19", "-0.0", "5e-324"] {
+            assert!(writes_back(written), "{written}");
+        }
+        assert!(!writes_back("0.10000000000000001"));
     }
 
     #[test]

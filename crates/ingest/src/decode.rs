@@ -985,6 +985,8 @@ mod tests {
             r#"{"eventID":"b","eventTime":"2024-03-10T23:59:59Z","k\u0065y":"v\n","key":1e2,"userIdentity":"odd","a":true,"a":false,"z":null,"userIdentity":{"b":1,"a":{"d":[],"c":{}}}}"#.to_owned(),
             // White space everywhere; a known object that is null.
             "{ \"eventID\" : \"c\", \"eventTime\": \"2024-03-10T23:59:59Z\",\n \"userIdentity\": null, \"tlsDetails\": { \"tlsVersion\": \"TLSv1.2\" } }".to_owned(),
+            // Numbers their 64-bit value does not write back, walked and not.
+            r#"{"eventID":"d","eventTime":"2024-03-10T23:59:59Z","requestParameters":{"n":0.10000000000000001},"big":18446744073709551616}"#.to_owned(),
             // Past the walk's depth limit, and past serde_json's recursion limit.
             nested(100),
             nested(200),

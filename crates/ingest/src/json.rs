@@ -203,6 +203,45 @@ pub(crate) fn plain_string(raw: &RawValue) -> Option<&str> {
         .filter(|inner| !inner.as_bytes().contains(&b'\\'))
 }
 
+/// The number tokens of the JSON text `raw`, outside its strings.
+pub(crate) fn numbers(raw: &str) -> impl Iterator<Item = &str> {
+    let bytes = raw.as_bytes();
+    let mut at = 0;
+    let mut in_string = false;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            let b = bytes[at];
+            if in_string {
+                match b {
+                    b'\\' => at += 2,
+                    b'"' => {
+                        in_string = false;
+                        at += 1;
+                    }
+                    _ => at += 1,
+                }
+                continue;
+            }
+            if b == b'"' {
+                in_string = true;
+                at += 1;
+                continue;
+            }
+            if b == b'-' || b.is_ascii_digit() {
+                let start = at;
+                while at < bytes.len()
+                    && matches!(bytes[at], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    at += 1;
+                }
+                return Some(&raw[start..at]);
+            }
+            at += 1;
+        }
+        None
+    })
+}
+
 /// `raw` without white space outside strings. Borrows when there is none,
 /// which is the case for every object CloudTrail itself delivers.
 pub(crate) fn minify(raw: &str) -> Cow<'_, str> {
