@@ -560,6 +560,79 @@ fn text_literal(expr: &Expr) -> Option<&str> {
     }
 }
 
+/// Trino's arrays start at 1: index 0 is an error there, not NULL, and a
+/// query written for 0-based arrays would quietly match nothing.
+fn refuse_index_zero(index: &Expr) -> Result<()> {
+    if matches!(index, Expr::Value(v) if v.value == Value::Number("0".into(), false)) {
+        return Err(DataFusionError::Plan(
+            "array index 0: arrays start at 1 in Lake SQL (resources[1] is the first)".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A LIKE pattern with Trino's escapes (none, or `escape`) in DataFusion's
+/// (backslash): a backslash that escapes nothing is matched as itself.
+fn backslash_escapes(pattern: &str, escape: Option<char>) -> Result<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == escape {
+            match chars.next() {
+                Some(next @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                Some(next) if Some(next) == escape => out.push_str(&escaped_literal(next)),
+                _ => {
+                    return Err(DataFusionError::Plan(format!(
+                        "LIKE pattern {pattern}: the escape character must come before %, _ \
+                         or itself"
+                    )));
+                }
+            }
+        } else {
+            out.push_str(&escaped_literal(c));
+        }
+    }
+    Ok(out)
+}
+
+/// A character matched as itself in a DataFusion LIKE pattern.
+fn escaped_literal(c: char) -> String {
+    if c == '\\' {
+        "\\\\".to_owned()
+    } else {
+        c.to_string()
+    }
+}
+
+/// Trino's (Java's) `regexp_replace` replacement in the regex crate's form:
+/// `$1_id` is group 1 then `_id` (the crate would read a group `1_id`),
+/// and `\$` is a dollar sign.
+fn rust_replacement(java: &str) -> String {
+    let mut out = String::with_capacity(java.len());
+    let mut chars = java.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(next) => out.push(next),
+                None => out.push('\\'),
+            },
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push_str("${");
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    out.push(d);
+                }
+                out.push('}');
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Whether `name` (lower case) is a timestamp column of `cloudtrail`.
 fn is_time_column(name: &str) -> bool {
     COLUMNS
@@ -887,6 +960,7 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                         sql = format!("get_field({sql}, {})", quote(&field.value.to_lowercase()));
                     }
                     AccessExpr::Subscript(Subscript::Index { index }) => {
+                        refuse_index_zero(index)?;
                         sql = format!("{sql}[{index}]");
                     }
                     _ => return Ok(None),
@@ -951,6 +1025,19 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
         } if column_name(time).is_some_and(|c| is_time_column(&c)) => {
             parse_expr(&format!("to_char({time}, '%Y-%m-%d %H:%M:%S%.3f')")).map(Some)
         }
+        // A JSON value cast to text is its string's text, not its JSON
+        // (`"abc"` gives abc, as in Trino), and JSON null is NULL.
+        Expr::Cast {
+            expr: value,
+            data_type:
+                SqlType::Varchar(_) | SqlType::CharacterVarying(_) | SqlType::String(_) | SqlType::Text,
+            format: None,
+            ..
+        } if matches!(value.as_ref(), Expr::Function(f)
+                if matches!(f.name.to_string().as_str(), "json_get_json" | "json_parse")) =>
+        {
+            parse_expr(&format!("json_as_text({value})")).map(Some)
+        }
         // The free-form fields are JSON text already; JSON of other values
         // would need a JSON type, which the lake's SQL does not have.
         Expr::Cast {
@@ -967,6 +1054,50 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                      eventjson hold JSON text, which the JSON functions read as it is"
                 )))
             }
+        }
+        // Trino's LIKE has no escape character unless ESCAPE names one;
+        // DataFusion's takes a backslash, which `eventjson` is full of.
+        Expr::Like {
+            negated,
+            any: false,
+            expr: text,
+            pattern,
+            escape_char,
+        }
+        | Expr::ILike {
+            negated,
+            any: false,
+            expr: text,
+            pattern,
+            escape_char,
+        } => {
+            let escape = match escape_char.as_ref().map(|v| &v.value) {
+                None => None,
+                Some(Value::SingleQuotedString(e)) if e.chars().count() == 1 => e.chars().next(),
+                Some(other) => {
+                    return Err(DataFusionError::Plan(format!(
+                        "{expr}: ESCAPE takes one character, not {other}"
+                    )));
+                }
+            };
+            // The result names its escape, so translating it again changes nothing.
+            let pattern = match (text_literal(pattern), escape) {
+                (Some(literal), _) => quote(&backslash_escapes(literal, escape)?),
+                (None, None) => format!("replace({pattern}, '\\', '\\\\')"),
+                (None, Some('\\')) => return Ok(None),
+                (None, Some(_)) => {
+                    return Err(DataFusionError::Plan(format!(
+                        "{expr}: ESCAPE is supported by ctlake with a literal pattern only"
+                    )));
+                }
+            };
+            let like = if matches!(expr, Expr::ILike { .. }) {
+                "ILIKE"
+            } else {
+                "LIKE"
+            };
+            let not = if *negated { "NOT " } else { "" };
+            parse_expr(&format!("{text} {not}{like} {pattern} ESCAPE '\\'")).map(Some)
         }
         // Trino's DOW is ISO, Monday 1 to Sunday 7; DataFusion's starts at
         // Sunday 0, and it knows no DAY_OF_WEEK or DAY_OF_YEAR.
@@ -1081,7 +1212,9 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 // Trino replaces every match, DataFusion only the first unless told.
                 ("regexp_replace", 2) => format!("regexp_replace({}, {}, '', 'g')", arg(0), arg(1)),
                 ("regexp_replace", 3) => {
-                    format!("regexp_replace({}, {}, {}, 'g')", arg(0), arg(1), arg(2))
+                    let replacement = text_literal(args[2])
+                        .map_or_else(|| arg(2), |r| quote(&rust_replacement(r)));
+                    format!("regexp_replace({}, {}, {replacement}, 'g')", arg(0), arg(1))
                 }
                 // Trino's concat is NULL when any part is, as || is;
                 // DataFusion's passes over NULL parts.
@@ -1172,7 +1305,10 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ),
                 ("json_format", 1) => arg(0),
                 ("element_at", 2) if json_arg => format!("json_as_text({}, {})", arg(0), arg(1)),
-                ("element_at", 2) => format!("array_element({}, {})", arg(0), arg(1)),
+                ("element_at", 2) => {
+                    refuse_index_zero(args[1])?;
+                    format!("array_element({}, {})", arg(0), arg(1))
+                }
                 ("map_keys", 1) if json_arg => format!("json_object_keys({})", arg(0)),
                 ("map_values", 1) if json_arg => format!("json_map_values({})", arg(0)),
                 ("cardinality", 1) if json_arg => {
