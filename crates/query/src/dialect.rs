@@ -738,8 +738,22 @@ fn identity_path(parts: &[Ident]) -> Result<Option<Expr>> {
         Some(1) => (format!("{}.", parts[0]), lower[1..].join(".")),
         _ => return Ok(None),
     };
+    // Lake has mfaAuthenticated as text, 'true' or 'false', which string
+    // functions take (coalesce(..., 'n/a'), lower); the lake stores the flag.
+    if path == "useridentity.sessioncontext.attributes.mfaauthenticated" {
+        let column = PATHS[&path];
+        return parse_expr(&format!("CAST({qualifier}{column} AS VARCHAR)")).map(Some);
+    }
     if let Some(column) = PATHS.get(&path) {
         return parse_expr(&format!("{qualifier}{column}")).map(Some);
+    }
+    // In Lake's schema but without a column here: `extra` holds it when a
+    // record has it.
+    if path == "useridentity.sessioncontext.ec2issuedinvpc" {
+        return parse_expr(&format!(
+            "json_as_text({qualifier}extra, 'userIdentity', 'sessionContext', 'ec2IssuedInVPC')"
+        ))
+        .map(Some);
     }
     match struct_of(&path, &qualifier) {
         Some(sql) => parse_expr(&sql).map(Some),
@@ -1000,15 +1014,25 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             op: op @ (BinaryOperator::Eq | BinaryOperator::NotEq),
             right,
         } => {
-            let flag = |e: &Expr| column_name(e).is_some_and(|c| is_boolean_column(&c));
-            let spelled = |e: &Expr| {
-                text_literal(e)
-                    .filter(|t| matches!(*t, "true" | "false"))
-                    .map(str::to_owned)
+            // A flag column, or one given to Lake's text form (mfaAuthenticated).
+            let flag = |e: &Expr| match e {
+                Expr::Cast { expr: inner, .. }
+                    if column_name(inner).is_some_and(|c| is_boolean_column(&c)) =>
+                {
+                    Some(inner.to_string())
+                }
+                _ if column_name(e).is_some_and(|c| is_boolean_column(&c)) => Some(e.to_string()),
+                _ => None,
             };
-            let sql = match (spelled(left), spelled(right)) {
-                (None, Some(value)) if flag(left) => format!("{left} {op} {value}"),
-                (Some(value), None) if flag(right) => format!("{value} {op} {right}"),
+            let spelled = |e: &Expr| match e {
+                Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some(v.to_string()),
+                _ => text_literal(e)
+                    .filter(|t| matches!(*t, "true" | "false"))
+                    .map(str::to_owned),
+            };
+            let sql = match (spelled(left), spelled(right), flag(left), flag(right)) {
+                (None, Some(value), Some(column), _) => format!("{column} {op} {value}"),
+                (Some(value), None, _, Some(column)) => format!("{value} {op} {column}"),
                 _ => return Ok(None),
             };
             parse_expr(&sql).map(Some)
