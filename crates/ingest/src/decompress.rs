@@ -1,6 +1,12 @@
 //! The one place that decompresses. Every gzip member is read (CloudTrail and
 //! `cat a.gz b.gz` both make multi-member files) and the decompressed size is
 //! capped, so a gzip bomb costs at most the cap in memory.
+//!
+//! Members are read one at a time, so a failure is judged by where it is: a
+//! member cut short keeps what came out before the cut (a prefix of what
+//! was compressed), a member that is corrupt or fails its checksum keeps
+//! nothing (any of its bytes may be wrong), and bytes after the last member
+//! are only zeros (padding, ignored) or reported.
 
 use std::io::Read;
 
@@ -8,7 +14,7 @@ use std::io::Read;
     clippy::disallowed_types,
     reason = "this module is the decompression choke point"
 )]
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use crate::Error;
 
@@ -27,10 +33,6 @@ pub(crate) struct Decompressed {
 }
 
 /// Decompresses `bytes` if they are gzip; passes plain JSON through.
-#[expect(
-    clippy::disallowed_types,
-    reason = "this module is the decompression choke point"
-)]
 /// `named_gz` says whether the object's name promises gzip.
 pub(crate) fn decompress(
     location: &str,
@@ -71,11 +73,10 @@ pub(crate) fn decompress(
     // exact past that, so the buffer never holds more than the cap plus a chunk.
     let cap = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut text = Vec::with_capacity(bytes.len().saturating_mul(8).min(cap));
-    let mut decoder = MultiGzDecoder::new(bytes);
     CHUNK_BUFFER
         .with_borrow_mut(|chunk| {
             chunk.resize(CHUNK, 0);
-            inflate_into(&mut decoder, chunk, &mut text, cap, location, limit)
+            inflate_members(bytes, chunk, &mut text, cap, location, limit)
         })
         .map(|error| Decompressed { text, error })
 }
@@ -86,23 +87,72 @@ thread_local! {
     static CHUNK_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Inflates all of `decoder` into `text`, `chunk` at a time. Returns the
-/// error that broke the stream part-way, if one did.
+/// Inflates every member of the gzip `bytes` into `text`, `chunk` at a
+/// time. Returns the error that ended the stream early, if one did, with
+/// `text` holding what can be trusted.
 #[expect(
     clippy::disallowed_types,
     reason = "this module is the decompression choke point"
 )]
-fn inflate_into(
-    decoder: &mut MultiGzDecoder<&[u8]>,
+fn inflate_members(
+    bytes: &[u8],
     chunk: &mut [u8],
     text: &mut Vec<u8>,
     cap: usize,
     location: &str,
     limit: u64,
 ) -> Result<Option<Error>, Error> {
-    let error = loop {
+    let mut rest = bytes;
+    let mut member = 1;
+    loop {
+        let start = text.len();
+        let mut decoder = GzDecoder::new(rest);
+        match inflate_into(&mut decoder, chunk, text, cap, location, limit)? {
+            None => {}
+            Some(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(Some(Error::Gzip {
+                    location: location.to_owned(),
+                    decompressed: text.len() as u64,
+                    source,
+                }));
+            }
+            Some(source) => {
+                text.truncate(start);
+                return Ok(Some(Error::GzipCorrupt {
+                    location: location.to_owned(),
+                    member,
+                    source,
+                }));
+            }
+        }
+        rest = decoder.into_inner();
+        member += 1;
+        if rest.iter().all(|b| *b == 0) {
+            return Ok(None);
+        }
+        if !rest.starts_with(&GZIP_MAGIC) {
+            return Ok(Some(Error::TrailingBytes {
+                location: location.to_owned(),
+                offset: (bytes.len() - rest.len()) as u64,
+                len: rest.len() as u64,
+            }));
+        }
+    }
+}
+
+/// Inflates all of `decoder` (one member) into `text`, `chunk` at a time.
+/// Returns the error that broke the member part-way, if one did.
+fn inflate_into(
+    decoder: &mut impl Read,
+    chunk: &mut [u8],
+    text: &mut Vec<u8>,
+    cap: usize,
+    location: &str,
+    limit: u64,
+) -> Result<Option<std::io::Error>, Error> {
+    loop {
         match decoder.read(chunk) {
-            Ok(0) => break None,
+            Ok(0) => return Ok(None),
             Ok(n) => {
                 if text.len() + n > cap {
                     return Err(Error::TooLarge {
@@ -117,16 +167,9 @@ fn inflate_into(
                 text.extend_from_slice(&chunk[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                break Some(Error::Gzip {
-                    location: location.to_owned(),
-                    decompressed: text.len() as u64,
-                    source,
-                });
-            }
+            Err(source) => return Ok(Some(source)),
         }
-    };
-    Ok(error)
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +203,57 @@ mod tests {
         let out = decompress("x", &whole[..whole.len() / 2], true, 1 << 20).unwrap();
         assert!(out.error.is_some());
         assert!(!out.text.is_empty() && out.text.iter().all(|b| *b == b'a'));
+    }
+
+    #[test]
+    fn a_corrupt_member_keeps_nothing_of_itself() {
+        let mut two = gz(b"first ");
+        let second = gz(b"second member");
+        let at = two.len();
+        two.extend(&second);
+        // One flipped byte of the last member's text, its checksum unchanged.
+        let stored = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), Compression::none());
+            e.write_all(b"third").unwrap();
+            e.finish().unwrap()
+        };
+        let mut corrupt = two.clone();
+        let third = corrupt.len();
+        corrupt.extend(&stored);
+        let flipped = third + stored.len() - 8 - 2;
+        corrupt[flipped] ^= 0x20;
+        let out = decompress("x", &corrupt, true, 1 << 20).unwrap();
+        assert_eq!(out.text, b"first second member");
+        assert!(
+            matches!(out.error, Some(Error::GzipCorrupt { member: 3, .. })),
+            "{:?}",
+            out.error
+        );
+        // A corrupt second member keeps only the first.
+        let mut broken = two.clone();
+        broken[at + 12] ^= 0xff;
+        let out = decompress("x", &broken, true, 1 << 20).unwrap();
+        assert_eq!(out.text, b"first ");
+        assert!(out.error.is_some());
+    }
+
+    #[test]
+    fn zeros_after_the_last_member_are_padding_other_bytes_are_reported() {
+        let mut padded = gz(b"{\"Records\":[]}");
+        padded.extend([0u8; 512]);
+        let out = decompress("x", &padded, true, 1 << 20).unwrap();
+        assert_eq!(out.text, b"{\"Records\":[]}");
+        assert!(out.error.is_none());
+        let mut junk = gz(b"{\"Records\":[]}");
+        let at = junk.len();
+        junk.extend(b"\ngarbage");
+        let out = decompress("x", &junk, true, 1 << 20).unwrap();
+        assert_eq!(out.text, b"{\"Records\":[]}");
+        assert!(
+            matches!(out.error, Some(Error::TrailingBytes { offset, len: 8, .. }) if offset == at as u64),
+            "{:?}",
+            out.error
+        );
     }
 
     #[test]

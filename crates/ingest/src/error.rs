@@ -30,6 +30,25 @@ pub enum Error {
         decompressed: u64,
         source: std::io::Error,
     },
+    /// A gzip member is corrupt or fails its checksum: none of its text is
+    /// kept, since any of it may be wrong.
+    #[error(
+        "{location}: gzip member {member} is corrupt ({source}); only the members before it were read"
+    )]
+    GzipCorrupt {
+        location: String,
+        member: u64,
+        source: std::io::Error,
+    },
+    /// Bytes after the last gzip member that are neither gzip nor zero padding.
+    #[error(
+        "{location}: {len} bytes after the last gzip member (from byte {offset}) are not gzip; the members before them were read"
+    )]
+    TrailingBytes {
+        location: String,
+        offset: u64,
+        len: u64,
+    },
     /// The decompressed object is larger than the configured limit.
     #[error(
         "{location}: decompresses to more than the limit of {limit} bytes (see --max-object-bytes)"
@@ -126,6 +145,8 @@ impl Error {
             | Self::EmptyObject { location }
             | Self::NotGzip { location, .. }
             | Self::Gzip { location, .. }
+            | Self::GzipCorrupt { location, .. }
+            | Self::TrailingBytes { location, .. }
             | Self::TooLarge { location, .. }
             | Self::Json { location, .. }
             | Self::NoRecords { location }
