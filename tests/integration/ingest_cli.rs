@@ -644,3 +644,49 @@ fn files_are_read_by_their_exact_names() {
     assert!(failed[0].1.contains("not valid UTF-8"), "{failed:?}");
     assert!(failed[1].0.ends_with("/dangling.json.gz"), "{failed:?}");
 }
+
+#[test]
+fn skipped_objects_are_named_and_misplaced_logs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let name = "111122223333_CloudTrail_us-east-1_20240310T1000Z_0000000000000001.json.gz";
+    // An account folder lost in a copy: the name still says what the file is.
+    write_gz(
+        &input
+            .join("AWSLogs/CloudTrail/us-east-1/2024/03/10")
+            .join(name),
+        &events(&["misplaced"]),
+    );
+    write_gz(
+        &input.join("AWSLogs/111122223333/Config/us-east-1/2024/3/10/111122223333_Config_us-east-1_ConfigHistory_x.json.gz"),
+        br#"{"configurationItems":[]}"#,
+    );
+    std::fs::write(input.join("notes.txt"), b"chain of custody").unwrap();
+    let (_, report) = common::ingest(std::slice::from_ref(&input), dir.path());
+    assert_eq!((report.records_read, report.events_written), (1, 1));
+    let mut skipped: Vec<(String, &str)> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            let at = s.location.rfind('/').unwrap();
+            (s.location[at + 1..].to_owned(), s.reason)
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            (
+                "111122223333_Config_us-east-1_ConfigHistory_x.json.gz".to_owned(),
+                "in another service's folder under AWSLogs/, and not named as a CloudTrail file"
+            ),
+            ("notes.txt".to_owned(), "not a .json or .json.gz file"),
+        ]
+    );
+    assert_eq!(report.objects_skipped, 2);
+    assert!(
+        report
+            .to_string()
+            .contains("notes.txt: not a .json or .json.gz file")
+    );
+}

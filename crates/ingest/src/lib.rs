@@ -58,7 +58,7 @@ pub use decode::{EventBatch, KeyContext, RejectReason, RejectedRecord, batch_sch
 pub use error::{Error, Result};
 pub use lake::{Lake, is_lake};
 pub use manifest::{ManifestEntry, OBJECTS_DIR};
-pub use report::{IngestReport, ObjectFailure, RecordRejection, human};
+pub use report::{IngestReport, ObjectFailure, RecordRejection, SkippedObject, human};
 pub use side_tables::MAX_REJECTED_OBJECT_TEXT;
 pub use source::{
     Archive, Fetched, Listed, LocalArchive, ObjectKind, S3Archive, Selection, SourceObject,
@@ -214,7 +214,13 @@ struct ListCounts {
     nothing_selected: Vec<String>,
     no_logs: Vec<String>,
     unreadable: Vec<ObjectFailure>,
+    /// The first [`SKIPPED_NAMED`] objects skipped, with why.
+    skipped_named: Vec<SkippedObject>,
 }
+
+/// Skipped objects the report names; the rest are counted. A Control Tower
+/// bucket can hold millions of other services' objects.
+const SKIPPED_NAMED: usize = 1000;
 
 /// Opens the archive at `location`.
 pub async fn open_archive(location: &Location, s3: &S3Options) -> Result<Arc<dyn Archive>> {
@@ -392,6 +398,7 @@ async fn run(
     };
     report.objects_listed = counts.listed;
     report.objects_skipped += counts.skipped;
+    report.skipped = counts.skipped_named;
     report.objects_excluded = counts.excluded;
     report.objects_unchanged = counts.unchanged;
     report.uncommitted_files_removed = removed;
@@ -568,8 +575,14 @@ async fn list_all(
                     counts.excluded += 1;
                     continue;
                 }
-                if !kind.is_fetched() {
+                if let Some(reason) = kind.skip_reason() {
                     counts.skipped += 1;
+                    if counts.skipped_named.len() < SKIPPED_NAMED {
+                        counts.skipped_named.push(SkippedObject {
+                            location: archive.location(&listed.key),
+                            reason,
+                        });
+                    }
                     continue;
                 }
                 if kind.has_events() {

@@ -21,6 +21,16 @@ pub struct ObjectFailure {
     pub records_recovered: u64,
 }
 
+/// An object listed but not read, as its name or folder says it holds no
+/// CloudTrail events.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedObject {
+    /// Where the object is.
+    pub location: String,
+    /// Why it was not read.
+    pub reason: &'static str,
+}
+
 /// A record that did not become a row. Its text is in the `rejected` table.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordRejection {
@@ -49,6 +59,8 @@ pub struct IngestReport {
     pub digest_objects: u64,
     /// Objects skipped by key: not `.json`/`.json.gz`, or another service's folder.
     pub objects_skipped: u64,
+    /// The first thousand of them, named, with why.
+    pub skipped: Vec<SkippedObject>,
     /// Objects listed but outside the selection (`--account`, `--region`, `--start`, `--end`).
     pub objects_excluded: u64,
     /// Objects an earlier run already read, unchanged since (same ETag, or
@@ -196,21 +208,8 @@ impl fmt::Display for IngestReport {
                     .unwrap_or_default()
             )?;
         }
-        if !self.failures.is_empty() {
-            writeln!(f, "failed objects:")?;
-            for failure in self.failures.iter().take(LISTED) {
-                let kept = if failure.records_recovered > 0 {
-                    format!(
-                        " ({} records before the failure were kept)",
-                        failure.records_recovered
-                    )
-                } else {
-                    String::new()
-                };
-                writeln!(f, "  {}{kept}", failure.reason)?;
-            }
-            self.fmt_more(f, self.failures.len(), "the objects table")?;
-        }
+        self.fmt_failures(f)?;
+        self.fmt_skipped(f)?;
         if !self.conflicts.is_empty() {
             writeln!(f, "eventID conflicts:")?;
             for c in self.conflicts.iter().take(LISTED) {
@@ -238,6 +237,50 @@ impl fmt::Display for IngestReport {
 
 impl IngestReport {
     /// Where to find the rest of a list cut at [`LISTED`].
+    /// The objects that failed, and how many of their records were kept.
+    fn fmt_failures(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.failures.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "failed objects:")?;
+        for failure in self.failures.iter().take(LISTED) {
+            let kept = if failure.records_recovered > 0 {
+                format!(
+                    " ({} records before the failure were kept)",
+                    failure.records_recovered
+                )
+            } else {
+                String::new()
+            };
+            writeln!(f, "  {}{kept}", failure.reason)?;
+        }
+        self.fmt_more(f, self.failures.len(), "the objects table")
+    }
+
+    /// The objects not read because they hold no CloudTrail events.
+    fn fmt_skipped(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.skipped.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "skipped objects (not read: no CloudTrail events by name or folder):"
+        )?;
+        for skipped in self.skipped.iter().take(LISTED) {
+            writeln!(f, "  {}: {}", skipped.location, skipped.reason)?;
+        }
+        if self.objects_skipped > LISTED as u64 {
+            writeln!(
+                f,
+                "  … and {} more: the first {} are in the lake's {META_DIR}/{RUNS_DIR}/{}{REPORT_SUFFIX}",
+                self.objects_skipped - LISTED as u64,
+                self.skipped.len(),
+                self.run_id
+            )?;
+        }
+        Ok(())
+    }
+
     fn fmt_more(&self, f: &mut fmt::Formatter<'_>, count: usize, table: &str) -> fmt::Result {
         if count <= LISTED {
             return Ok(());

@@ -40,15 +40,21 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// Why an object of this kind is not read; `None` for those read: events,
+    /// or a digest whose object metadata (the signature) goes into the manifest.
+    pub fn skip_reason(self) -> Option<&'static str> {
+        match self {
+            Self::NotJson => Some("not a .json or .json.gz file"),
+            Self::OtherService => Some(
+                "in another service's folder under AWSLogs/, and not named as a CloudTrail file",
+            ),
+            Self::Log | Self::Insight | Self::Digest => None,
+        }
+    }
+
     /// Whether the object holds events to read.
     pub fn has_events(self) -> bool {
         matches!(self, Self::Log | Self::Insight)
-    }
-
-    /// Whether ingest reads the object at all: events, or a digest whose
-    /// object metadata (the signature) goes into the manifest.
-    pub fn is_fetched(self) -> bool {
-        matches!(self, Self::Log | Self::Insight | Self::Digest)
     }
 }
 
@@ -99,22 +105,19 @@ pub struct Fetched {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// Classifies an object by its key (a path with `/` separators).
+/// Classifies an object by its key (a path with `/` separators). The trail
+/// layout's folders decide, in any letter case; where they are not a
+/// trail's (no `AWSLogs/`, an account folder missing, another service's
+/// name) but the file name is one CloudTrail gives its files, the name does.
 pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
     let name = key.rsplit('/').next().unwrap_or(key);
     if !is_json_name(name) {
         return (ObjectKind::NotJson, KeyContext::default());
     }
+    let named = named_kind(name);
     let parts: Vec<&str> = key.split('/').collect();
     let Some(at) = parts.iter().rposition(|p| *p == "AWSLogs") else {
-        let kind = if name.contains("_CloudTrail-Digest_") {
-            ObjectKind::Digest
-        } else if name.contains("_CloudTrail-Insight_") {
-            ObjectKind::Insight
-        } else {
-            ObjectKind::Log
-        };
-        return (kind, KeyContext::default());
+        return named.unwrap_or((ObjectKind::Log, KeyContext::default()));
     };
     let rest = layout_folders(&parts[at + 1..parts.len() - 1]);
     let key_ctx = KeyContext {
@@ -122,13 +125,54 @@ pub fn classify(key: &str) -> (ObjectKind, KeyContext) {
         region: rest.get(2).map(|s| (*s).to_owned()),
         day: folder_day(rest.get(3..6).unwrap_or_default()),
     };
-    let kind = match rest.get(1).copied() {
-        Some("CloudTrail") | None => ObjectKind::Log,
-        Some("CloudTrail-Insight") => ObjectKind::Insight,
-        Some("CloudTrail-Digest") => ObjectKind::Digest,
+    let kind = match rest.get(1).map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("cloudtrail") | None => ObjectKind::Log,
+        Some("cloudtrail-insight") => ObjectKind::Insight,
+        Some("cloudtrail-digest") => ObjectKind::Digest,
         Some(_) => ObjectKind::OtherService,
     };
-    (kind, key_ctx)
+    match (kind, named) {
+        (ObjectKind::OtherService, Some(named)) => named,
+        _ => (kind, key_ctx),
+    }
+}
+
+/// What a CloudTrail file name says: `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz`
+/// (`CloudTrail-Insight`, or `CloudTrail-Digest_<region>_<trail>_<home region>`),
+/// and the account, region and delivery day in it.
+fn named_kind(name: &str) -> Option<(ObjectKind, KeyContext)> {
+    let lower = name.to_ascii_lowercase();
+    let kind = if lower.contains("_cloudtrail-digest_") {
+        ObjectKind::Digest
+    } else if lower.contains("_cloudtrail-insight_") {
+        ObjectKind::Insight
+    } else if lower.contains("_cloudtrail_") {
+        ObjectKind::Log
+    } else {
+        return None;
+    };
+    let fields: Vec<&str> = name.split('_').collect();
+    if !fields
+        .get(1)
+        .is_some_and(|f| f.to_ascii_lowercase().starts_with("cloudtrail"))
+    {
+        return Some((kind, KeyContext::default()));
+    }
+    let account = fields
+        .first()
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let day = fields.iter().skip(3).find_map(|f| {
+        let date = f.get(..8).filter(|_| f.as_bytes().get(8) == Some(&b'T'))?;
+        NaiveDate::parse_from_str(date, "%Y%m%d").ok()
+    });
+    Some((
+        kind,
+        KeyContext {
+            account: account.map(|a| (*a).to_owned()),
+            region: fields.get(2).map(|r| (*r).to_owned()),
+            day,
+        },
+    ))
 }
 
 /// Whether a key or file name ends in `.json` or `.json.gz`, in any case.
@@ -886,6 +930,39 @@ mod tests {
             assert_eq!(ctx.account.as_deref(), Some("222233334444"), "{key}");
             assert_eq!(ctx.region.as_deref(), Some("eu-west-1"), "{key}");
         }
+    }
+
+    #[test]
+    fn a_cloudtrail_name_outside_the_layout_is_read_by_its_name() {
+        let name = "111122223333_CloudTrail_us-east-1_20240310T0910Z_a1B2c3D4e5F6g7H8.json.gz";
+        for folders in [
+            "archive/AWSLogs/CloudTrail/us-east-1/2024/03/10",
+            "archive/AWSLogs/111122223333/CloudTrail-Backup/us-east-1/2024/03/10",
+            "export",
+        ] {
+            let (kind, context) = classify(&format!("{folders}/{name}"));
+            assert_eq!(kind, ObjectKind::Log, "{folders}");
+            assert_eq!(
+                context.account.as_deref(),
+                Some("111122223333"),
+                "{folders}"
+            );
+            assert_eq!(context.region.as_deref(), Some("us-east-1"), "{folders}");
+            assert_eq!(
+                context.day,
+                NaiveDate::from_ymd_opt(2024, 3, 10),
+                "{folders}"
+            );
+        }
+        let (kind, context) = classify(&format!(
+            "b/AWSLogs/111122223333/cloudtrail/eu-west-1/2024/03/11/{name}"
+        ));
+        assert_eq!(
+            (kind, context.region.as_deref()),
+            (ObjectKind::Log, Some("eu-west-1"))
+        );
+        let config = "b/AWSLogs/111122223333/Config/us-east-1/2024/3/10/ConfigHistory/111122223333_Config_us-east-1_ConfigHistory_x.json.gz";
+        assert_eq!(classify(config).0, ObjectKind::OtherService);
     }
 
     #[test]
