@@ -690,3 +690,30 @@ fn skipped_objects_are_named_and_misplaced_logs_are_read() {
             .contains("notes.txt: not a .json or .json.gz file")
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_through_links_is_one_object_named_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    write_gz(&input.join("2024/a.json.gz"), &events(&["one"]));
+    // A convenience link to the newest folder sorts both before and after it.
+    std::os::unix::fs::symlink(input.join("2024"), input.join("0-latest")).unwrap();
+    std::os::unix::fs::symlink(input.join("2024"), input.join("latest")).unwrap();
+    std::fs::hard_link(input.join("2024/a.json.gz"), input.join("copy.json.gz")).unwrap();
+    let (lake, report) = common::ingest(std::slice::from_ref(&input), dir.path());
+    assert_eq!(
+        (
+            report.objects_listed,
+            report.records_read,
+            report.duplicates
+        ),
+        (1, 1, 0)
+    );
+    let rows = common::rows_as_json(&common::query(
+        &lake,
+        "SELECT source_object FROM cloudtrail",
+    ));
+    let real = std::fs::canonicalize(input.join("2024/a.json.gz")).unwrap();
+    assert_eq!(rows[0]["source_object"], real.to_str().unwrap());
+}

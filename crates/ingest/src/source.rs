@@ -408,6 +408,24 @@ impl LocalArchive {
     }
 }
 
+/// The files a walk has listed, by device and inode.
+#[derive(Default)]
+struct Seen(std::collections::HashSet<(u64, u64)>);
+
+impl Seen {
+    /// Whether the file of `meta` is met for the first time.
+    #[cfg(unix)]
+    fn first(&mut self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.0.insert((meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn first(&mut self, _meta: &std::fs::Metadata) -> bool {
+        true
+    }
+}
+
 /// A local path as a key, with `/` between its parts. The key is the
 /// path's exact text: a backslash is part of a name on Unix, and a name
 /// that is not UTF-8 has no exact text, so it is refused (and reported)
@@ -498,11 +516,17 @@ impl Archive for LocalArchive {
         let dir = PathBuf::from(dir);
         let tx = tx.clone();
         tokio::task::spawn_blocking(move || {
+            // Folders reached through a link, and the files listed so far.
+            let mut linked: Vec<PathBuf> = Vec::new();
+            let mut seen = Seen::default();
             for entry in walkdir::WalkDir::new(&dir)
                 .follow_links(true)
                 .sort_by_file_name()
             {
                 match entry {
+                    Ok(entry) if entry.file_type().is_dir() && entry.path_is_symlink() => {
+                        linked.push(entry.path().to_owned());
+                    }
                     Ok(entry) if entry.file_type().is_file() => {
                         let meta = match entry.metadata() {
                             Ok(meta) => meta,
@@ -511,7 +535,22 @@ impl Archive for LocalArchive {
                                 continue;
                             }
                         };
-                        if tx.blocking_send(Self::listed(entry.path(), &meta)).is_err() {
+                        // A file reached twice (through a link to it or to a
+                        // folder above it, or a hard link) is one object, read
+                        // once, and named by where it is rather than by a
+                        // link, so it is never taken for a second delivery.
+                        if !seen.first(&meta) {
+                            continue;
+                        }
+                        let via_link = entry.path_is_symlink()
+                            || linked.iter().any(|l| entry.path().starts_with(l));
+                        let path = if via_link {
+                            std::fs::canonicalize(entry.path())
+                                .unwrap_or_else(|_| entry.path().to_owned())
+                        } else {
+                            entry.path().to_owned()
+                        };
+                        if tx.blocking_send(Self::listed(&path, &meta)).is_err() {
                             return Ok(());
                         }
                     }
