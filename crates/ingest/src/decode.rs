@@ -109,7 +109,8 @@ pub enum RejectReason {
     /// The record has no `eventID` (absent or null): without it an event
     /// cannot be told from its duplicates.
     MissingEventId,
-    /// `eventID` is not a string; holds the value's JSON text.
+    /// `eventID` is not a string, or one with escapes that are not text (a
+    /// lone surrogate); holds the value's JSON text.
     InvalidEventId(String),
     /// The record's text is not valid UTF-8; holds the offset of the first
     /// bad byte in the decompressed object. `raw` has it replaced by U+FFFD.
@@ -127,7 +128,7 @@ impl std::fmt::Display for RejectReason {
                 "eventTime {v} is outside the times the lake holds (1677-09-21 to 2262-04-11)"
             ),
             Self::MissingEventId => f.write_str("record has no eventID"),
-            Self::InvalidEventId(v) => write!(f, "eventID {v} is not a string"),
+            Self::InvalidEventId(v) => write!(f, "eventID {v} is not a string of text"),
             Self::InvalidUtf8(offset) => write!(
                 f,
                 "record is not valid UTF-8 (bad byte at offset {offset} of the decompressed object)"
@@ -528,7 +529,10 @@ impl EventBuilder {
         };
 
         match scratch.slots[*EVENT_ID] {
-            Some(v) if shape(v) == Shape::String => {}
+            Some(v) if json::string(v).is_some() => {}
+            // A string whose escapes are not text (a lone surrogate,
+            // `\ud800`) could not be stored, so the event could not be found
+            // by it: as unusable as an eventID that is no string.
             Some(v) if shape(v) != Shape::Null => {
                 return Err(reject(RejectReason::InvalidEventId(v.get().to_owned())));
             }
@@ -858,6 +862,22 @@ mod tests {
             ]
         );
         assert_eq!(batch.partitions.len(), 3, "each partition listed once");
+    }
+
+    #[test]
+    fn an_event_id_that_is_not_text_is_rejected() {
+        // A lone surrogate cannot be stored, so the event could not be found by it.
+        let text = format!(
+            r#"{{"Records":[{},{},{}]}}"#,
+            record(r"ok-\u00e9", "2024-03-10T23:59:59Z", "111122223333"),
+            record(r"id-\ud800", "2024-03-10T23:59:59Z", "111122223333"),
+            record(r"id-\ud83d\ude00", "2024-03-10T23:59:59Z", "111122223333"),
+        );
+        let mut decoder = Decoder::default();
+        assert_eq!(decoder.decode("x.json", text.as_bytes()), 2);
+        let batch = decoder.finish().batch;
+        let ids = batch.column_by_name("eventid").unwrap().as_string::<i32>();
+        assert_eq!((ids.value(0), ids.value(1)), ("ok-é", "id-😀"));
     }
 
     #[test]
