@@ -14,7 +14,8 @@ use crate::args::StatusFormat;
 const BOOKS: &str = "
 SELECT
   (SELECT count(*) FROM objects) AS objects,
-  (SELECT count(*) FROM objects WHERE error IS NOT NULL) AS objects_failed,
+  (SELECT count(*) FROM objects o WHERE error IS NOT NULL AND NOT EXISTS
+     (SELECT 1 FROM objects n WHERE n.location = o.location AND n.run > o.run)) AS objects_failed,
   (SELECT coalesce(sum(records), 0) FROM objects) AS records_read,
   (SELECT coalesce(sum(written), 0) FROM objects) AS written,
   (SELECT coalesce(sum(duplicates), 0) FROM objects) AS duplicates,
@@ -141,7 +142,7 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
     let kinds = kinds_text(s);
     writeln!(
         out,
-        "objects: {} in the manifests{kinds}, {} of them failed",
+        "objects: {} in the manifests{kinds}, {} failed when last tried",
         n(t, "objects"),
         n(t, "objects_failed")
     )?;

@@ -717,3 +717,30 @@ fn a_file_reached_through_links_is_one_object_named_where_it_is() {
     let real = std::fs::canonicalize(input.join("2024/a.json.gz")).unwrap();
     assert_eq!(rows[0]["source_object"], real.to_str().unwrap());
 }
+
+#[cfg(unix)]
+#[test]
+fn status_counts_objects_that_failed_when_last_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let ids: Vec<String> = (0..400).map(|i| format!("big-{i:03}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    write_gz(&input.join("big.json.gz"), &events(&ids));
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), input.join("dangling.json.gz")).unwrap();
+    let lake = dir.path().join("lake");
+    let failed = || {
+        let status = common::status(&lake, dir.path());
+        (
+            status["totals"]["objects_failed"].as_u64(),
+            status["totals"]["events"].as_u64(),
+        )
+    };
+    // Over the cap, then read in full: only the link, which no run could
+    // list, still counts as failed.
+    let out = common::ingest_cli(&input, &lake, dir.path(), &["--max-object-bytes", "20000"]);
+    common::assert_exit(&out, 1);
+    assert_eq!(failed(), (Some(2), Some(0)));
+    let out = common::ingest_cli(&input, &lake, dir.path(), &[]);
+    common::assert_exit(&out, 1);
+    assert_eq!(failed(), (Some(1), Some(400)));
+}

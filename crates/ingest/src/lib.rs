@@ -218,6 +218,32 @@ struct ListCounts {
     skipped_named: Vec<SkippedObject>,
 }
 
+/// The manifest kind of an entry the listing could not read (a dangling
+/// link, a folder without permission).
+const UNLISTED_KIND: &str = "unreadable";
+
+/// The manifest entry of what the listing could not read, so the books of
+/// `status` count it: not fetched, so the next run tries it again.
+fn unlisted_entry(run_id: &str, failure: &ObjectFailure) -> ManifestEntry {
+    ManifestEntry {
+        run: run_id.to_owned(),
+        location: failure.location.clone(),
+        kind: UNLISTED_KIND.to_owned(),
+        size: 0,
+        etag: None,
+        version_id: None,
+        last_modified: None,
+        metadata: None,
+        records: 0,
+        written: 0,
+        duplicates: 0,
+        rejected: 0,
+        error: Some(failure.reason.clone()),
+        fetched: false,
+        capped_at: None,
+    }
+}
+
 /// Skipped objects the report names; the rest are counted. A Control Tower
 /// bucket can hold millions of other services' objects.
 const SKIPPED_NAMED: usize = 1000;
@@ -386,7 +412,7 @@ async fn run(
     };
     let counts = lister.await.expect("lister does not panic");
     fetcher.await.expect("fetcher does not panic");
-    let (mut report, manifest, mut rejected) = decode.await.expect("writer does not panic")?;
+    let (mut report, mut manifest, mut rejected) = decode.await.expect("writer does not panic")?;
     report.run_id = run_id;
     report.inputs = options.inputs.iter().map(ToString::to_string).collect();
     let counts = match counts {
@@ -408,6 +434,7 @@ async fn run(
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
     let unreadable = counts.unreadable.clone();
+    let run_id = report.run_id.clone();
     // The manifest is committed after the data it describes, the run report last.
     let rejected_file = tokio::task::spawn_blocking(move || {
         for failure in &unreadable {
@@ -418,6 +445,7 @@ async fn run(
                 reason: &failure.reason,
                 raw: None,
             })?;
+            manifest.push(&unlisted_entry(&run_id, failure))?;
         }
         let rejected_file = rejected.finish()?;
         manifest.finish()?;
