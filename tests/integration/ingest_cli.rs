@@ -744,3 +744,32 @@ fn status_counts_objects_that_failed_when_last_tried() {
     common::assert_exit(&out, 1);
     assert_eq!(failed(), (Some(1), Some(400)));
 }
+
+#[test]
+fn keys_given_twice_in_a_record_are_reported_and_both_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let record = r#"{"eventVersion":"1.09","eventTime":"2024-03-10T10:00:00Z","eventName":"GetObject","awsRegion":"us-east-1","eventID":"twice","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","userName":"alice","userName":"mallory"},"eventName":"DeleteTrail"}"#;
+    write_gz(
+        &input.join("a.json.gz"),
+        format!(r#"{{"Records":[{record}]}}"#).as_bytes(),
+    );
+    let (lake, report) = common::ingest(std::slice::from_ref(&input), dir.path());
+    let repeated: Vec<(&str, u64)> = report
+        .repeated_keys
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect();
+    assert_eq!(repeated, [("eventName", 1), ("userIdentity.userName", 1)]);
+    assert!(report.to_string().contains("keys given twice in a record"));
+    let rows = common::rows_as_json(&common::query(
+        &lake,
+        "SELECT eventname, useridentity_username, extra FROM cloudtrail",
+    ));
+    assert_eq!(rows[0]["eventname"], "DeleteTrail");
+    assert_eq!(rows[0]["useridentity_username"], "mallory");
+    let extra: serde_json::Value =
+        serde_json::from_str(rows[0]["extra"].as_str().unwrap()).unwrap();
+    assert_eq!(extra["eventName"], "GetObject");
+    assert_eq!(extra["userIdentity"]["userName"], "alice");
+}

@@ -603,8 +603,20 @@ pub(crate) struct Scratch<'a> {
     slots: Vec<Option<&'a RawValue>>,
     residual: Residual<'a>,
     hasher: ContentHasher,
-    /// Paths of members the catalogue does not know, over all records.
-    new_fields: HashMap<String, u64>,
+    /// Member paths of note over all records, with how many records had each.
+    fields: FieldNotes,
+}
+
+/// Member paths of note in an object's records, with how many records had
+/// each.
+#[derive(Debug, Default)]
+pub(crate) struct FieldNotes {
+    /// Paths the catalogue does not know (`userIdentity.x`): kept in `extra`.
+    pub(crate) new: HashMap<String, u64>,
+    /// Paths given twice in one record: the column holds the last value,
+    /// `extra` the earlier. CloudTrail does not repeat keys; an edited
+    /// record may, to show one value to some readers and another to others.
+    pub(crate) repeated: HashMap<String, u64>,
 }
 
 impl Scratch<'_> {
@@ -613,14 +625,13 @@ impl Scratch<'_> {
             slots: vec![None; COLUMNS.len()],
             residual: Residual::default(),
             hasher: ContentHasher::default(),
-            new_fields: HashMap::new(),
+            fields: FieldNotes::default(),
         }
     }
 
-    /// Member paths outside the catalogue seen so far (`userIdentity.x`),
-    /// with how many records had each.
-    pub(crate) fn take_new_fields(&mut self) -> HashMap<String, u64> {
-        std::mem::take(&mut self.new_fields)
+    /// The member paths of note seen so far.
+    pub(crate) fn take_fields(&mut self) -> FieldNotes {
+        std::mem::take(&mut self.fields)
     }
 
     fn reset(&mut self) {
@@ -668,6 +679,7 @@ fn walk<'a>(
                 // the earlier value is kept in the residual.
                 if let Some(earlier) = scratch.slots[*i].replace(value) {
                     path.push(key);
+                    *scratch.fields.repeated.entry(path.join(".")).or_default() += 1;
                     scratch.residual.keep(path, earlier);
                     path.pop();
                 }
@@ -689,7 +701,7 @@ fn walk<'a>(
             None => {
                 path.push(key);
                 let name = path.join(".");
-                *scratch.new_fields.entry(name).or_default() += 1;
+                *scratch.fields.new.entry(name).or_default() += 1;
                 scratch.residual.keep(path, value);
                 path.pop();
             }

@@ -44,7 +44,7 @@ mod source;
 mod time;
 mod writer;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
@@ -67,7 +67,7 @@ pub use source::{
 pub use writer::{Conflict, WrittenFile, writer_properties};
 
 use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, TABLE_NAME};
-use decode::{EventBuilder, Scratch};
+use decode::{EventBuilder, FieldNotes, Scratch};
 use manifest::{KnownObjects, KnownObjectsBuilder, ManifestWriter};
 use side_tables::{Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
 
@@ -177,7 +177,7 @@ struct ObjectOutcome {
     error: Option<Error>,
     /// What could not be read of a failed object, for the `rejected` table.
     leftover: Option<Leftover>,
-    new_fields: HashMap<String, u64>,
+    fields: FieldNotes,
     /// Whether the object's bytes were read from the store.
     fetched_ok: bool,
 }
@@ -887,7 +887,7 @@ fn read_object(
         rejected: Vec::new(),
         error: None,
         leftover: None,
-        new_fields: HashMap::new(),
+        fields: FieldNotes::default(),
         fetched_ok: false,
     };
     let mut fetched = match fetched {
@@ -932,7 +932,7 @@ fn read_object(
         walked,
         consumed,
     } = decode_text(&text, &bad_bytes, location, context, builder, &mut scratch);
-    outcome.new_fields = scratch.take_new_fields();
+    outcome.fields = scratch.take_fields();
     // A broken gzip stream explains the JSON error that follows it.
     let error = decompressed.error.or(match walked {
         Ok(_) => None,
@@ -1071,7 +1071,7 @@ fn account(
         rejected,
         error,
         leftover,
-        new_fields,
+        fields,
         fetched_ok,
     } = outcome;
     report.count_kind(object.kind);
@@ -1082,8 +1082,11 @@ fn account(
     report.records_read += records;
     report.events_written += written;
     report.records_rejected += rejected.len() as u64;
-    for (field, n) in new_fields {
+    for (field, n) in fields.new {
         *report.new_fields.entry(field).or_default() += n;
+    }
+    for (field, n) in fields.repeated {
+        *report.repeated_keys.entry(field).or_default() += n;
     }
     let rejected_count = rejected.len() as u64;
     for r in rejected {

@@ -91,6 +91,9 @@ pub struct IngestReport {
     /// Member paths outside ctlake's columns (kept in `extra`), with how many
     /// records had each: new fields of a new event version show up here.
     pub new_fields: BTreeMap<String, u64>,
+    /// Member paths given twice in one record, with how many records did:
+    /// the column holds the last value, `extra` the earlier.
+    pub repeated_keys: BTreeMap<String, u64>,
     /// Records that could not become rows (see `rejections`).
     pub records_rejected: u64,
     /// Bytes read from the source, as stored (compressed).
@@ -293,7 +296,7 @@ impl IngestReport {
         )
     }
 
-    /// The summary lines on conflicts and new fields, when there are any.
+    /// The summary lines on conflicts, new fields and repeated keys, when there are any.
     fn fmt_findings(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.conflicts.is_empty() {
             writeln!(
@@ -302,27 +305,31 @@ impl IngestReport {
                 self.conflicts.len()
             )?;
         }
-        if !self.new_fields.is_empty() {
-            let fields: Vec<String> = self
-                .new_fields
-                .iter()
-                .take(LISTED)
-                .map(|(name, n)| format!("{name} ({n})"))
-                .collect();
-            let more = self.new_fields.len().saturating_sub(LISTED);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            writeln!(
-                f,
-                "  new fields, kept in `extra`: {}{more}",
-                fields.join(", ")
-            )?;
-        }
+        counted(f, "new fields, kept in `extra`", &self.new_fields)?;
+        counted(
+            f,
+            "keys given twice in a record (the column holds the last value, `extra` the earlier)",
+            &self.repeated_keys,
+        )?;
         Ok(())
     }
+}
+
+/// A summary line of member paths with their counts, when there are any.
+fn counted(f: &mut fmt::Formatter<'_>, label: &str, paths: &BTreeMap<String, u64>) -> fmt::Result {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = paths
+        .iter()
+        .take(LISTED)
+        .map(|(name, n)| format!("{name} ({n})"))
+        .collect();
+    let more = match paths.len().saturating_sub(LISTED) {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    writeln!(f, "  {label}: {}{more}", listed.join(", "))
 }
 
 /// The process's peak resident set size so far, from `/proc/self/status`.
