@@ -773,3 +773,19 @@ fn keys_given_twice_in_a_record_are_reported_and_both_kept() {
     assert_eq!(extra["eventName"], "GetObject");
     assert_eq!(extra["userIdentity"]["userName"], "alice");
 }
+
+#[test]
+fn utf16_text_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let text = String::from_utf8(events(&["wide"])).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    write_gz(&input.join("bom.json.gz"), &utf16);
+    write_gz(&input.join("plain.json.gz"), &utf16[2..]);
+    let (_, report) = common::ingest(std::slice::from_ref(&input), dir.path());
+    assert_eq!(report.failures.len(), 2, "{report}");
+    for failure in &report.failures {
+        assert!(failure.reason.contains("the text is UTF-16"), "{failure:?}");
+    }
+}

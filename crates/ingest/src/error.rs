@@ -61,6 +61,11 @@ pub enum Error {
         records: usize,
         source: serde_json::Error,
     },
+    /// The object's text is UTF-16, where CloudTrail writes UTF-8.
+    #[error(
+        "{location}: the text is UTF-16 (saved again by an editor or a Windows tool?); CloudTrail writes UTF-8: read a copy converted to UTF-8"
+    )]
+    Utf16 { location: String },
     /// The object is JSON but has no `Records` array.
     #[error("{location}: no \"Records\" array: not a CloudTrail log file")]
     NoRecords { location: String },
@@ -149,6 +154,7 @@ impl Error {
             | Self::TrailingBytes { location, .. }
             | Self::TooLarge { location, .. }
             | Self::Json { location, .. }
+            | Self::Utf16 { location }
             | Self::NoRecords { location }
             | Self::NotAnObject { location }
             | Self::RepeatedRecords { location, .. }

@@ -936,6 +936,11 @@ fn read_object(
     // A broken gzip stream explains the JSON error that follows it.
     let error = decompressed.error.or(match walked {
         Ok(_) => None,
+        Err(json::RecordsError::Json { records: 0, .. }) if is_utf16(block.as_slice()) => {
+            Some(Error::Utf16 {
+                location: location.clone(),
+            })
+        }
         Err(json::RecordsError::Json { error, records }) => Some(Error::Json {
             location: location.clone(),
             records,
@@ -960,6 +965,16 @@ fn read_object(
     outcome.rejected = rejected;
     outcome.error = error;
     outcome
+}
+
+/// Whether `text` looks like UTF-16: its byte-order mark, or a NUL byte
+/// beside each of the first ASCII characters (`{"` as `{\0"\0`).
+fn is_utf16(text: &[u8]) -> bool {
+    match text {
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => true,
+        [a, b, ..] => (*a == 0) != (*b == 0),
+        _ => false,
+    }
 }
 
 /// What [`decode_text`] made of one object's records.
