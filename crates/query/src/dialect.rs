@@ -1106,6 +1106,7 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             };
             // The result names its escape, so translating it again changes nothing.
             let pattern = match (text_literal(pattern), escape) {
+                (Some(literal), None) if !literal.contains('\\') => return Ok(None),
                 (Some(literal), _) => quote(&backslash_escapes(literal, escape)?),
                 (None, None) => format!("replace({pattern}, '\\', '\\\\')"),
                 (None, Some('\\')) => return Ok(None),
