@@ -56,6 +56,7 @@ impl ContentHasher {
     /// The content hash of the JSON text `raw` as lower-case hex.
     pub(crate) fn hash(&mut self, raw: &str) -> [u8; HASH_BYTES * 2] {
         self.buffers.out.clear();
+        self.buffers.fractions = false;
         let mut de = serde_json::Deserializer::from_str(raw);
         let canonical = Canon {
             buffers: &mut self.buffers,
