@@ -137,7 +137,7 @@ fn clean_archive_exits_zero_and_reports_totals() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("54 listed, 53 read (1 insight), 1 digest set aside"),
+        stderr.contains("54 listed, 53 read (1 insight), 1 digest"),
         "{stderr}"
     );
     assert!(
@@ -152,7 +152,7 @@ fn clean_archive_exits_zero_and_reports_totals() {
     common::assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("54 listed, 0 read (0 insight), 1 digest set aside"),
+        stderr.contains("54 listed, 0 read (0 insight), 1 digest"),
         "{stderr}"
     );
 }

@@ -76,6 +76,9 @@ pub enum Error {
         "{location}: {arrays} \"Records\" arrays in one object (JSON tools differ on which they keep); the records of all of them were read, numbered in order"
     )]
     RepeatedRecords { location: String, arrays: usize },
+    /// A CloudTrail-Digest file whose text is not a JSON object.
+    #[error("{location}: not a CloudTrail digest: {message}")]
+    BadDigest { location: String, message: String },
     /// The object's top-level JSON value is not an object.
     #[error("{location}: top-level JSON value is not an object: not a CloudTrail log file")]
     NotAnObject { location: String },

@@ -69,7 +69,7 @@ pub use writer::{Conflict, WrittenFile, writer_properties};
 use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, TABLE_NAME};
 use decode::{EventBuilder, FieldNotes, Scratch};
 use manifest::{KnownObjects, KnownObjectsBuilder, ManifestWriter};
-use side_tables::{Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
+use side_tables::{DigestFile, DigestWriter, Rejected, RejectedWriter, SCOPE_OBJECT, SCOPE_RECORD};
 
 /// Default cap on one object's decompressed size. CloudTrail objects are a
 /// few MB; anything past this is a gzip bomb or not a log file.
@@ -180,6 +180,10 @@ struct ObjectOutcome {
     fields: FieldNotes,
     /// Whether the object's bytes were read from the store.
     fetched_ok: bool,
+    /// Hex SHA-256 of the decompressed bytes, when all of them were read.
+    sha256: Option<String>,
+    /// The text of a digest file.
+    digest: Option<DigestFile>,
 }
 
 /// The unread part of an object: its text (capped), and how many bytes it was.
@@ -241,6 +245,7 @@ fn unlisted_entry(run_id: &str, failure: &ObjectFailure) -> ManifestEntry {
         error: Some(failure.reason.clone()),
         fetched: false,
         capped_at: None,
+        sha256: None,
     }
 }
 
@@ -749,6 +754,8 @@ fn decode_and_write(
     );
     let mut rejected =
         RejectedWriter::new(Arc::clone(stage.lake), stage.runtime.clone(), stage.run_id);
+    let mut digests =
+        DigestWriter::new(Arc::clone(stage.lake), stage.runtime.clone(), stage.run_id);
     let rx = Mutex::new(rx);
     let stop = AtomicBool::new(false);
     // Objects' outcomes are small and many: a worker must never wait on the
@@ -782,6 +789,9 @@ fn decode_and_write(
                     if outcome.object.kind.has_events() {
                         progress.object_done(outcome.object.listed.size, outcome.written);
                     }
+                    if let Some(digest) = &outcome.digest {
+                        digests.push(&outcome.object.location, digest)?;
+                    }
                     let mut entry = account(&mut report, stage.run_id, outcome, &mut rejected)?;
                     entry.duplicates = writer.take_duplicates(&entry.location);
                     entry.written -= entry.duplicates;
@@ -806,6 +816,7 @@ fn decode_and_write(
         .sort_by(|a, b| (&a.location, a.index).cmp(&(&b.location, b.index)));
     report.files = outcome.files;
     report.side_files.extend(outcome.duplicates_file);
+    report.side_files.extend(digests.finish()?);
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
     Ok((report, manifest, rejected))
 }
@@ -889,6 +900,8 @@ fn read_object(
         leftover: None,
         fields: FieldNotes::default(),
         fetched_ok: false,
+        sha256: None,
+        digest: None,
     };
     let mut fetched = match fetched {
         Ok(fetched) => fetched,
@@ -900,6 +913,10 @@ fn read_object(
     let bytes = std::mem::take(&mut fetched.bytes);
     outcome.fetched = fetched;
     outcome.fetched_ok = true;
+    if outcome.object.kind == ObjectKind::Digest {
+        read_digest(&mut outcome, &bytes, limit);
+        return outcome;
+    }
     if !outcome.object.kind.has_events() {
         return outcome;
     }
@@ -918,6 +935,10 @@ fn read_object(
     };
     drop(bytes);
     outcome.decompressed = decompressed.text.len() as u64;
+    // What a CloudTrail digest lists for the file: only a whole file has it.
+    if decompressed.error.is_none() {
+        outcome.sha256 = Some(sha256_hex(&decompressed.text));
+    }
     let mut inflated = decompressed.text;
     // The batch holds the text now, not a copy of each record: no room to spare.
     inflated.shrink_to_fit();
@@ -965,6 +986,58 @@ fn read_object(
     outcome.rejected = rejected;
     outcome.error = error;
     outcome
+}
+
+/// Reads a CloudTrail-Digest file into `outcome`: its text and hash, for
+/// `ctlake verify`. Its shape is checked there, where a digest that lists
+/// nothing or names another key is a finding; here it must be a JSON
+/// object to be a digest at all.
+fn read_digest(outcome: &mut ObjectOutcome, bytes: &[u8], limit: u64) {
+    let location = &outcome.object.location;
+    let named_gz = location.to_ascii_lowercase().ends_with(".gz");
+    let text = match decompress::decompress(location, bytes, named_gz, limit) {
+        Ok(d) => match d.error {
+            Some(e) => Err(e),
+            None => Ok(d.text),
+        },
+        Err(e) => Err(e),
+    };
+    let text = text.and_then(|text| {
+        let sha256 = sha256_hex(&text);
+        let text = String::from_utf8(text).map_err(|e| Error::BadDigest {
+            location: location.clone(),
+            message: format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        })?;
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(_)) => Ok(DigestFile { sha256, text }),
+            Ok(_) => Err(Error::BadDigest {
+                location: location.clone(),
+                message: "the JSON value is not an object".into(),
+            }),
+            Err(e) => Err(Error::BadDigest {
+                location: location.clone(),
+                message: format!("invalid JSON: {e}"),
+            }),
+        }
+    });
+    match text {
+        Ok(digest) => {
+            outcome.decompressed = digest.text.len() as u64;
+            outcome.sha256 = Some(digest.sha256.clone());
+            outcome.digest = Some(digest);
+        }
+        Err(e) => {
+            if !matches!(e, Error::TooLarge { .. }) {
+                outcome.leftover = Some(Leftover::of(bytes));
+            }
+            outcome.error = Some(e);
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
 }
 
 /// Whether `text` looks like UTF-16: its byte-order mark, or a NUL byte
@@ -1088,6 +1161,8 @@ fn account(
         leftover,
         fields,
         fetched_ok,
+        sha256,
+        digest: _,
     } = outcome;
     report.count_kind(object.kind);
     if object.kind.has_events() {
@@ -1175,6 +1250,7 @@ fn account(
         error: error_text,
         fetched: fetched_ok,
         capped_at,
+        sha256,
     })
 }
 

@@ -57,6 +57,9 @@ pub struct ManifestEntry {
     /// A later run with a larger cap reads it again; one with the same cap
     /// would fail the same way, and does not.
     pub capped_at: Option<u64>,
+    /// Hex SHA-256 of its decompressed bytes, when all of them were read:
+    /// what a CloudTrail digest lists for a log file.
+    pub sha256: Option<String>,
 }
 
 /// The object versions committed runs read: what the next run needs to tell
@@ -275,6 +278,7 @@ mod tests {
             error: None,
             fetched: true,
             capped_at: None,
+            sha256: Some("ab".repeat(32)),
         };
         let mut writer =
             ManifestWriter::new(Arc::clone(&lake), runtime.handle().clone(), "r").unwrap();

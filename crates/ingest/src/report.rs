@@ -55,7 +55,8 @@ pub struct IngestReport {
     pub objects_read: u64,
     /// Of those read, CloudTrail-Insight objects.
     pub insight_objects: u64,
-    /// CloudTrail-Digest objects: counted, set aside, not parsed as events.
+    /// CloudTrail-Digest objects: kept in the `digests` table for `ctlake
+    /// verify`, not parsed as events.
     pub digest_objects: u64,
     /// Objects skipped by key: not `.json`/`.json.gz`, or another service's folder.
     pub objects_skipped: u64,
@@ -151,7 +152,7 @@ impl fmt::Display for IngestReport {
         writeln!(f, "ingest run {}", self.run_id)?;
         writeln!(
             f,
-            "  objects: {} listed, {} read ({} insight), {} digest set aside, {} skipped, {} not selected, {} already in the lake, {} failed",
+            "  objects: {} listed, {} read ({} insight), {} digest, {} skipped, {} not selected, {} already in the lake, {} failed",
             self.objects_listed,
             self.objects_read,
             self.insight_objects,

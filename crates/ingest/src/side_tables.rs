@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::SchemaRef;
-use ctlake_schema::{REJECTED_TABLE, rejected_schema};
+use ctlake_schema::{DIGESTS_TABLE, REJECTED_TABLE, digests_schema, rejected_schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -189,10 +189,7 @@ impl RejectedWriter {
         if self.buffered == 0 {
             return Ok(());
         }
-        let run: ArrayRef = Arc::new(
-            std::iter::repeat_n(Some(self.run.as_str()), self.buffered)
-                .collect::<arrow::array::StringArray>(),
-        );
+        let run = run_column(&self.run, self.buffered);
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.location.finish()),
             Arc::new(self.index.finish()),
@@ -224,4 +221,72 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
         .rev()
         .find(|&i| s.is_char_boundary(i))
         .unwrap_or(0)
+}
+
+/// The `run` column of `rows` rows.
+fn run_column(run: &str, rows: usize) -> ArrayRef {
+    Arc::new(std::iter::repeat_n(Some(run), rows).collect::<arrow::array::StringArray>())
+}
+
+/// A CloudTrail digest file as read: where, the hex SHA-256 of its
+/// decompressed bytes, and their text.
+pub(crate) struct DigestFile {
+    pub sha256: String,
+    pub text: String,
+}
+
+/// Writes the run's `digests` file. Digests come one an hour per trail and
+/// region, a few kilobytes each, so rows are written as they come in
+/// batches of [`FLUSH_ROWS`].
+pub(crate) struct DigestWriter {
+    file: RunFile,
+    run: String,
+    location: StringBuilder,
+    sha256: StringBuilder,
+    text: StringBuilder,
+    buffered: usize,
+}
+
+impl DigestWriter {
+    pub(crate) fn new(lake: Arc<Lake>, runtime: tokio::runtime::Handle, run_id: &str) -> Self {
+        Self {
+            file: RunFile::new(lake, runtime, digests_schema(), DIGESTS_TABLE, run_id),
+            run: run_id.to_owned(),
+            location: StringBuilder::new(),
+            sha256: StringBuilder::new(),
+            text: StringBuilder::new(),
+            buffered: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, location: &str, digest: &DigestFile) -> Result<()> {
+        self.location.append_value(location);
+        self.sha256.append_value(&digest.sha256);
+        self.text.append_value(&digest.text);
+        self.buffered += 1;
+        if self.buffered >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.location.finish()),
+            run_column(&self.run, self.buffered),
+            Arc::new(self.sha256.finish()),
+            Arc::new(self.text.finish()),
+        ];
+        let batch = RecordBatch::try_new(digests_schema(), columns)?;
+        self.buffered = 0;
+        self.file.write(&batch)
+    }
+
+    pub(crate) fn finish(mut self) -> Result<Option<WrittenFile>> {
+        self.flush()?;
+        self.file.finish()
+    }
 }

@@ -45,8 +45,9 @@ use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
 use ctlake_schema::{
-    DUPLICATES_TABLE, MARKER_FILE, META_DIR, OBJECTS_DIR, OBJECTS_TABLE, REJECTED_TABLE,
-    TABLE_NAME, duplicates_schema, file_schema, objects_schema, partition_fields, rejected_schema,
+    DIGESTS_TABLE, DUPLICATES_TABLE, MARKER_FILE, META_DIR, OBJECTS_DIR, OBJECTS_TABLE,
+    REJECTED_TABLE, TABLE_NAME, digests_schema, duplicates_schema, file_schema, objects_schema,
+    partition_fields, rejected_schema,
 };
 use ctlake_store::object_store::path::Path as StorePath;
 use ctlake_store::object_store::{ObjectStore, ObjectStoreExt};
@@ -284,6 +285,7 @@ fn register_tables(ctx: &SessionContext, root: &str) -> Result<()> {
         duplicates_schema(),
     )?;
     register_plain(ctx, REJECTED_TABLE, url(REJECTED_TABLE)?, rejected_schema())?;
+    register_plain(ctx, DIGESTS_TABLE, url(DIGESTS_TABLE)?, digests_schema())?;
     register_plain(
         ctx,
         OBJECTS_TABLE,

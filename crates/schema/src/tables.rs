@@ -7,6 +7,7 @@
 //! ├── cloudtrail/…/part-<run>-<n>.parquet   events (see the crate docs)
 //! ├── duplicates/<run>.parquet              copies of events already in the lake
 //! ├── rejected/<run>.parquet                records and objects that gave no event
+//! ├── digests/<run>.parquet                 CloudTrail digest files, verbatim
 //! └── _ctlake/
 //!     ├── lake.json
 //!     ├── lock                              held while an ingest runs
@@ -25,6 +26,8 @@ use crate::{META_DIR, TABLE_NAME};
 pub const DUPLICATES_TABLE: &str = "duplicates";
 /// Table of records and objects that gave no event, kept verbatim.
 pub const REJECTED_TABLE: &str = "rejected";
+/// Table of the CloudTrail digest files read, kept verbatim for `verify`.
+pub const DIGESTS_TABLE: &str = "digests";
 /// Table over the manifest: one row per source object each run read.
 pub const OBJECTS_TABLE: &str = "objects";
 /// Folder of the manifest files under [`META_DIR`].
@@ -37,10 +40,11 @@ pub const STARTED_SUFFIX: &str = ".started";
 pub const REPORT_SUFFIX: &str = ".json";
 
 /// Lake-relative folders holding one file per run named `<run>.parquet`.
-pub fn run_file_dirs() -> [String; 3] {
+pub fn run_file_dirs() -> [String; 4] {
     [
         DUPLICATES_TABLE.to_owned(),
         REJECTED_TABLE.to_owned(),
+        DIGESTS_TABLE.to_owned(),
         format!("{META_DIR}/{OBJECTS_DIR}"),
     ]
 }
@@ -62,12 +66,13 @@ pub fn run_of_file(name: &str) -> Option<&str> {
 }
 
 /// Whether a lake-relative path is a file ctlake writes per run (events,
-/// duplicates, rejected or manifest), as opposed to metadata.
+/// duplicates, rejected, digests or manifest), as opposed to metadata.
 pub fn is_run_file(relative: &str) -> bool {
     let top = relative.split('/').next().unwrap_or_default();
     top == TABLE_NAME
         || top == DUPLICATES_TABLE
         || top == REJECTED_TABLE
+        || top == DIGESTS_TABLE
         || relative.starts_with(&format!("{META_DIR}/{OBJECTS_DIR}/"))
 }
 
@@ -141,12 +146,31 @@ static OBJECTS: LazyLock<SchemaRef> = LazyLock::new(|| {
         text("error"),
         Field::new("fetched", DataType::Boolean, false),
         Field::new("capped_at", DataType::UInt64, true),
+        text("sha256"),
     ]))
 });
 
-/// Schema of the manifest and of [`OBJECTS_TABLE`].
+/// Schema of the manifest and of [`OBJECTS_TABLE`]. `sha256` is the hex
+/// SHA-256 of a log or digest file's decompressed bytes, as CloudTrail's
+/// digests give it, when the whole file was read.
 pub fn objects_schema() -> SchemaRef {
     Arc::clone(&OBJECTS)
+}
+
+static DIGESTS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("source_object", DataType::Utf8, false),
+        Field::new("run", DataType::Utf8, false),
+        Field::new("sha256", DataType::Utf8, false),
+        Field::new("digest", DataType::Utf8, false),
+    ]))
+});
+
+/// Schema of [`DIGESTS_TABLE`]: each digest file read, its decompressed
+/// text (`digest`) as delivered and the hex SHA-256 of that text, which
+/// the next digest's `previousDigestHashValue` names.
+pub fn digests_schema() -> SchemaRef {
+    Arc::clone(&DIGESTS)
 }
 
 #[cfg(test)]
