@@ -50,6 +50,35 @@ pub enum Command {
     /// Findings are grouped by hunt. Exit status, like grep: 0 no finding, 1 findings,
     /// 2 error (a hunt failed, or bad arguments); a failing hunt does not stop the others.
     Hunt(HuntArgs),
+    /// Check the archive a lake read against CloudTrail's digest files.
+    ///
+    /// Every log file a digest lists must be in the lake with the SHA-256 the digest
+    /// gives; a log file delivered within the digests' hours must be listed by one;
+    /// each digest must name its own key, match the hash its successor gives it, and
+    /// (with --public-keys) carry a valid signature. Prints the checks that did not
+    /// pass (all of them with --all), and a summary on stderr. Exit status: 0 every
+    /// check passed; 1 a file is missing, modified, unreadable or unlisted, a digest
+    /// is invalid, or the lake holds no digest; 2 error.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub lake: LakeArg,
+    /// CloudTrail's public keys, as `aws cloudtrail list-public-keys --region R
+    /// --start-time T --end-time T > FILE` writes them (repeatable: keys are per
+    /// region). Without them, signatures are not checked.
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+    /// Print every check, the valid ones too.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Debug, Args)]

@@ -38,7 +38,8 @@ use clap::Parser;
 use ctlake_ingest::Location;
 
 use crate::args::{
-    Cli, Command, EngineArgs, HuntArgs, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs, StatusArgs,
+    Cli, Command, EngineArgs, HuntArgs, IngestArgs, LakeArg, QueryArgs, S3Args, SqlArgs,
+    StatusArgs, VerifyArgs,
 };
 use crate::progress::Bar;
 
@@ -109,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Query(args) => runtime()?.block_on(run_query(args)),
         Command::Status(args) => runtime()?.block_on(run_status(&args)),
         Command::Hunt(args) => runtime()?.block_on(run_hunt(&args)),
+        Command::Verify(args) => runtime()?.block_on(run_verify(&args)),
     }
 }
 
@@ -179,24 +181,65 @@ async fn open(
     Ok((ctx, location))
 }
 
-async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
-    // Status audits a lake, and opens nothing else: an archive, an empty
-    // folder or a mistyped path would give a cached lake that balances.
-    let text = args
-        .lake
+/// Opens a lake that exists, and nothing else. `status` and `verify` audit
+/// a lake: given an archive, an empty folder or a mistyped path, `open`
+/// would ingest it into a cached lake that balances and verifies against
+/// itself.
+async fn open_existing(
+    lake: &LakeArg,
+    s3: &S3Args,
+) -> anyhow::Result<(datafusion::execution::context::SessionContext, Location)> {
+    let text = lake
         .location()
         .context("no lake given: pass --lake PATH or set CTLAKE_LAKE")?;
     let location = Location::parse(&text)?;
-    let ctx = ctlake_query::open_lake_at(
-        &location,
-        &args.s3.options(),
-        ctlake_query::Resources::default(),
-    )
-    .await?;
+    let ctx =
+        ctlake_query::open_lake_at(&location, &s3.options(), ctlake_query::Resources::default())
+            .await?;
+    Ok((ctx, location))
+}
+
+async fn run_status(args: &StatusArgs) -> anyhow::Result<ExitStatus> {
+    let (ctx, location) = open_existing(&args.lake, &args.s3).await?;
     let mut stdout = print_format::stdout();
     let balanced = status::run(&ctx, &location, args.format, &mut stdout).await?;
     stdout.flush()?;
     Ok(if balanced {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Partial
+    })
+}
+
+async fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let keys = ctlake_verify::PublicKeys::read(&args.public_keys)?;
+    let (ctx, location) = open_existing(&args.lake, &args.s3).await?;
+    let verification = ctlake_verify::verify(&ctx, &keys).await?;
+    let mut stdout = print_format::stdout();
+    print_format::print_batches(
+        &mut stdout,
+        &ctlake_verify::schema(),
+        &[verification.to_batch(args.all)],
+        args.format,
+    )?;
+    stdout.flush()?;
+    let counts: Vec<String> = verification
+        .counts()
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    if verification.digests() == 0 {
+        diag!(
+            "ctlake: {location} holds no CloudTrail digest file: nothing to verify against (ingest the archive's CloudTrail-Digest folders too)"
+        );
+        return Ok(ExitStatus::Partial);
+    }
+    diag!(
+        "ctlake: {} checks: {}",
+        verification.checks.len(),
+        counts.join(", ")
+    );
+    Ok(if verification.is_clean() {
         ExitStatus::Success
     } else {
         ExitStatus::Partial

@@ -13,3 +13,4 @@ mod query_cli;
 mod repl;
 mod s3;
 mod s3_server;
+mod verify;

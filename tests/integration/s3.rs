@@ -98,9 +98,14 @@ struct Case {
 
 impl Case {
     fn new(name: &str) -> Self {
+        Self::with(name, write_archive)
+    }
+
+    /// A case whose archive `write` writes, returning its events.
+    fn with(name: &str, write: impl FnOnce(&Path) -> usize) -> Self {
         let scratch = tempfile::tempdir().unwrap();
         let archive = scratch.path().join("archive");
-        let events = write_archive(&archive);
+        let events = write(&archive);
         let bucket = format!("ctlake-{name}");
         moto().upload(&bucket, &archive, true);
         let proxy = Proxy::start(&moto().endpoint);
@@ -582,4 +587,54 @@ fn a_lake_on_s3_answers_like_a_local_lake() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn digests_read_from_s3_keep_their_signatures_for_verify() {
+    let mut keys = Value::Null;
+    let case = Case::with("verify", |root| {
+        keys = crate::verify::signed_archive(root, true);
+        3
+    });
+    let keys_file = case.path("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let lake = case.path("lake");
+    let lake = lake.to_str().unwrap();
+    let out = case.ctlake(
+        "reader",
+        &["ingest", &case.url(), "--lake", lake, "--quiet"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = case.ctlake(
+        "reader",
+        &[
+            "verify",
+            "--lake",
+            lake,
+            "--public-keys",
+            keys_file.to_str().unwrap(),
+            "--all",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Each digest's own signature came with it from S3, the newest's too.
+    let statuses: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "digest valid",
+            "digest valid",
+            "digest valid",
+            "log valid",
+            "log valid",
+            "log valid"
+        ]
+    );
+    assert!(text(&out).contains("6 checks: 6 valid"), "{}", text(&out));
 }

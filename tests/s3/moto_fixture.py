@@ -52,6 +52,10 @@ def make_user(iam, name, policy):
     return [key["AccessKeyId"], key["SecretAccessKey"]]
 
 
+# Beside a file, the user metadata to upload it with (not uploaded itself).
+METADATA_SIDECAR = ".metadata.json"
+
+
 def upload(s3, command):
     bucket = command["bucket"]
     s3.create_bucket(Bucket=bucket)
@@ -63,13 +67,21 @@ def upload(s3, command):
         for name in sorted(files):
             path = os.path.join(folder, name)
             key = os.path.relpath(path, root).replace(os.sep, "/")
+            if key.endswith(METADATA_SIDECAR):
+                continue
             extra = {}
             if "CloudTrail-Digest" in key:
-                # What CloudTrail puts on every digest object.
-                extra["Metadata"] = {
-                    "signature": "3a5f" * 16,
-                    "signature-algorithm": "SHA256withRSA",
-                }
+                # What CloudTrail puts on every digest object: a signature
+                # from a sidecar file when the test signed the digest.
+                sidecar = path + METADATA_SIDECAR
+                if os.path.exists(sidecar):
+                    with open(sidecar) as f:
+                        extra["Metadata"] = json.load(f)
+                else:
+                    extra["Metadata"] = {
+                        "signature": "3a5f" * 16,
+                        "signature-algorithm": "SHA256withRSA",
+                    }
             with open(path, "rb") as body:
                 s3.put_object(Bucket=bucket, Key=key, Body=body.read(), **extra)
             count += 1

@@ -1,0 +1,695 @@
+//! Integrity of the evidence: CloudTrail's digest files checked against the
+//! log files a lake read, as `aws cloudtrail validate-logs` checks a bucket,
+//! but offline and over whatever copy of the archive was ingested.
+//!
+//! CloudTrail delivers, for each trail and region, a digest file an hour
+//! that lists the log files it delivered in that hour with the SHA-256 of
+//! each file's decompressed bytes, the SHA-256 and signature of the previous
+//! digest, and its own RSA signature (in the S3 object's metadata). Ingest
+//! keeps every digest verbatim in the `digests` table and the SHA-256 of
+//! every log file it read in the manifest (`objects.sha256`); [`verify`]
+//! compares the two:
+//!
+//! - each log file a digest lists is in the lake with that hash (`valid`),
+//!   is not (`missing`), has another (`modified`) or could not be read
+//!   whole (`unreadable`);
+//! - each log file delivered inside the hours the digests cover, and listed
+//!   by none of them, is `unlisted`: added to the archive, or written by a
+//!   second trail without validation;
+//! - each digest names its own key, and the previous digest it names is in
+//!   the lake with the hash and signature it gives (a chain, so deleting or
+//!   editing a digest shows in the next one);
+//! - each digest's signature verifies with CloudTrail's public key for its
+//!   fingerprint, when the keys are given (`aws cloudtrail list-public-keys`
+//!   output). A digest read from S3 has its signature in its metadata; one
+//!   from a local copy takes it from the next digest's
+//!   `previousDigestSignature`, so only the newest of a chain is left
+//!   `unsigned`.
+//!
+//! Files are matched by name (the part after the last `/`): CloudTrail's
+//! names are unique, and a copy of an archive keeps them wherever it puts
+//! the folders.
+
+mod keys;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use datafusion::execution::context::SessionContext;
+use serde::Deserialize;
+
+pub use keys::PublicKeys;
+use keys::Signature;
+
+/// What can go wrong verifying a lake.
+#[derive(Debug, thiserror::Error)]
+#[expect(
+    missing_docs,
+    reason = "variant fields are named for what they hold; the variant says the rest"
+)]
+#[non_exhaustive]
+pub enum Error {
+    /// A public keys file could not be read.
+    #[error("{path}: {message}")]
+    Keys { path: PathBuf, message: String },
+    /// Reading the lake's tables failed.
+    #[error("reading the lake's {table}: {source}")]
+    Query {
+        table: &'static str,
+        source: datafusion::error::DataFusionError,
+    },
+}
+
+/// Result of this crate's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// The digest's text cannot be read as a CloudTrail digest.
+    InvalidFormat,
+    /// A log file whose hash differs from the one its digest lists.
+    Modified,
+    /// A listed log file, or a previous digest, that is not in the lake.
+    Missing,
+    /// A digest whose signature does not verify, or that names another key
+    /// than its own, or whose previous digest differs from what it says.
+    Invalid,
+    /// A log file that could not be read whole, so its hash is unknown.
+    Unreadable,
+    /// A log file delivered within the digests' hours that none lists.
+    Unlisted,
+    /// A digest signed with a key the given lists do not hold.
+    NoKey,
+    /// A digest whose signature is not known: the newest of a local copy.
+    Unsigned,
+    /// A digest whose signature was not checked: no public keys given.
+    Unchecked,
+    /// Everything checked holds.
+    Valid,
+}
+
+impl Status {
+    /// The status as `verify` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidFormat => "invalid-format",
+            Self::Modified => "modified",
+            Self::Missing => "missing",
+            Self::Invalid => "invalid",
+            Self::Unreadable => "unreadable",
+            Self::Unlisted => "unlisted",
+            Self::NoKey => "no-key",
+            Self::Unsigned => "unsigned",
+            Self::Unchecked => "unchecked",
+            Self::Valid => "valid",
+        }
+    }
+
+    /// Whether the status shows the evidence is not as CloudTrail delivered
+    /// it, or cannot be shown to be. `unsigned` and `unchecked` say what was
+    /// not checked, not that a check failed.
+    pub fn is_problem(self) -> bool {
+        !matches!(self, Self::Valid | Self::Unchecked | Self::Unsigned)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One checked digest or log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// `digest` or `log`.
+    pub check: &'static str,
+    /// What the check found.
+    pub status: Status,
+    /// The file: where the lake read it, or, when it is missing, the
+    /// bucket and key its digest names.
+    pub object: String,
+    /// The digest that lists the log file (none for a digest's own check).
+    pub digest: Option<String>,
+    /// What was compared, and what differs.
+    pub detail: String,
+}
+
+/// Every check of a lake.
+#[derive(Debug, Default)]
+pub struct Verification {
+    /// Checks in order: digests, then log files, each by location.
+    pub checks: Vec<Check>,
+}
+
+impl Verification {
+    /// How many checks have each status.
+    pub fn counts(&self) -> BTreeMap<Status, usize> {
+        let mut counts = BTreeMap::new();
+        for c in &self.checks {
+            *counts.entry(c.status).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Whether no check found a problem.
+    pub fn is_clean(&self) -> bool {
+        self.checks.iter().all(|c| !c.status.is_problem())
+    }
+
+    /// How many digests were checked.
+    pub fn digests(&self) -> usize {
+        self.checks.iter().filter(|c| c.check == "digest").count()
+    }
+
+    /// The checks as one batch of [`schema`], all of them or only those
+    /// that found a problem or left something unchecked.
+    pub fn to_batch(&self, all: bool) -> RecordBatch {
+        let kept: Vec<&Check> = self
+            .checks
+            .iter()
+            .filter(|c| all || c.status != Status::Valid)
+            .collect();
+        let column = |f: &dyn Fn(&Check) -> Option<&str>| -> Arc<dyn Array> {
+            Arc::new(kept.iter().map(|c| f(c)).collect::<StringArray>())
+        };
+        RecordBatch::try_new(
+            schema(),
+            vec![
+                column(&|c| Some(c.check)),
+                column(&|c| Some(c.status.as_str())),
+                column(&|c| Some(&c.object)),
+                column(&|c| c.digest.as_deref()),
+                column(&|c| Some(&c.detail)),
+            ],
+        )
+        .expect("columns match the schema")
+    }
+}
+
+/// Columns of `verify`'s output.
+pub fn schema() -> SchemaRef {
+    let text = |name, nullable| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        text("check", false),
+        text("status", false),
+        text("object", false),
+        text("digest", true),
+        text("detail", false),
+    ]))
+}
+
+/// A file of the lake's manifest, as its latest run read it.
+#[derive(Debug)]
+struct Object {
+    location: String,
+    kind: String,
+    sha256: Option<String>,
+    error: Option<String>,
+    signature: Option<String>,
+}
+
+/// A digest as the lake holds it.
+struct StoredDigest {
+    location: String,
+    sha256: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DigestDoc {
+    aws_account_id: Option<String>,
+    digest_start_time: Option<String>,
+    digest_end_time: String,
+    digest_s3_bucket: String,
+    digest_s3_object: String,
+    digest_public_key_fingerprint: Option<String>,
+    previous_digest_s3_object: Option<String>,
+    previous_digest_hash_value: Option<String>,
+    previous_digest_signature: Option<String>,
+    log_files: Vec<LogFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogFile {
+    s3_bucket: Option<String>,
+    s3_object: String,
+    hash_value: String,
+}
+
+/// The name of a file: what follows the last `/` of its key or path.
+fn name(location: &str) -> &str {
+    location.rsplit('/').next().unwrap_or(location)
+}
+
+/// Account, region and time a CloudTrail file name gives:
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz` for a log,
+/// `<account>_CloudTrail-Digest_<region>_<trail>_<home>_<YYYYMMDDTHHMMSSZ>.json.gz`
+/// for a digest (a trail's name may itself hold `_`).
+fn named(file: &str) -> Option<(&str, &str, DateTime<Utc>)> {
+    let parts: Vec<&str> = file.split('_').collect();
+    let (account, service, region) = (parts.first()?, parts.get(1)?, parts.get(2)?);
+    let (stamp, format) = match *service {
+        "CloudTrail" => (*parts.get(3)?, "%Y%m%dT%H%MZ"),
+        "CloudTrail-Digest" => {
+            let last = parts.last()?;
+            let stamp = last.split('.').next()?;
+            (stamp, "%Y%m%dT%H%M%SZ")
+        }
+        _ => return None,
+    };
+    let time = NaiveDateTime::parse_from_str(stamp, format).ok()?.and_utc();
+    Some((account, region, time))
+}
+
+fn rfc3339(text: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn strings(
+    ctx: &SessionContext,
+    table: &'static str,
+    sql: &str,
+) -> Result<Vec<Vec<Option<String>>>> {
+    let error = |source| Error::Query { table, source };
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(error)?
+        .collect()
+        .await
+        .map_err(error)?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns: Vec<&StringArray> = batch.columns().iter().map(AsArray::as_string).collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                columns
+                    .iter()
+                    .map(|c| c.is_valid(row).then(|| c.value(row).to_owned()))
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+/// The manifest's latest row for each location of a log or digest file.
+async fn objects(ctx: &SessionContext) -> Result<Vec<Object>> {
+    let rows = strings(
+        ctx,
+        "objects",
+        "SELECT location, kind, sha256, error,
+                json_as_text(metadata, 'signature') AS signature
+         FROM (SELECT *, row_number() OVER (PARTITION BY location ORDER BY run DESC) AS n
+               FROM objects WHERE kind IN ('log', 'insight', 'digest'))
+         WHERE n = 1",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| Object {
+            signature: r[4].take(),
+            error: r[3].take(),
+            sha256: r[2].take(),
+            kind: r[1].take().unwrap_or_default(),
+            location: r[0].take().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The latest copy of each digest the lake holds.
+async fn digests(ctx: &SessionContext) -> Result<Vec<StoredDigest>> {
+    let rows = strings(
+        ctx,
+        "digests",
+        "SELECT source_object, sha256, digest
+         FROM (SELECT *, row_number() OVER (PARTITION BY source_object ORDER BY run DESC) AS n
+               FROM digests)
+         WHERE n = 1 ORDER BY source_object",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| StoredDigest {
+            text: r[2].take().unwrap_or_default(),
+            sha256: r[1].take().unwrap_or_default(),
+            location: r[0].take().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Checks the digests and log files of the lake open in `ctx` (tables
+/// `digests` and `objects`), with signatures checked against `keys` when
+/// it holds any.
+pub async fn verify(ctx: &SessionContext, keys: &PublicKeys) -> Result<Verification> {
+    let objects = objects(ctx).await?;
+    let stored = digests(ctx).await?;
+    Ok(check(&objects, &stored, keys))
+}
+
+/// A parsed digest and where the lake read it.
+struct Digest<'a> {
+    stored: &'a StoredDigest,
+    doc: DigestDoc,
+}
+
+fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Verification {
+    let mut by_name: HashMap<&str, Vec<&Object>> = HashMap::new();
+    for o in objects {
+        by_name.entry(name(&o.location)).or_default().push(o);
+    }
+    let mut checks = Vec::new();
+    let mut parsed = Vec::new();
+    for d in stored {
+        match serde_json::from_str::<DigestDoc>(&d.text) {
+            Ok(doc) => parsed.push(Digest { stored: d, doc }),
+            Err(e) => checks.push(Check {
+                check: "digest",
+                status: Status::InvalidFormat,
+                object: d.location.clone(),
+                digest: None,
+                detail: format!("not a CloudTrail digest: {e}"),
+            }),
+        }
+    }
+    let digest_by_name: HashMap<&str, &Digest> = parsed
+        .iter()
+        .map(|d| (name(&d.stored.location), d))
+        .collect();
+    // A digest's signature, when its own metadata is not in the lake, is
+    // what the digests after it give as their previous one's.
+    let mut successors: HashMap<&str, Vec<&Digest>> = HashMap::new();
+    for d in &parsed {
+        if let Some(previous) = &d.doc.previous_digest_s3_object {
+            successors.entry(name(previous)).or_default().push(d);
+        }
+    }
+    let first = first_of_each_trail(&parsed);
+    let signatures: HashMap<&str, &str> = objects
+        .iter()
+        .filter_map(|o| Some((name(&o.location), o.signature.as_deref()?)))
+        .collect();
+
+    let mut listed: HashSet<&str> = HashSet::new();
+    let mut log_checks = Vec::new();
+    let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
+    for d in &parsed {
+        let own = name(&d.stored.location);
+        checks.push(check_digest(
+            d,
+            &digest_by_name,
+            &successors,
+            &first,
+            signatures.get(own).copied(),
+            keys,
+        ));
+        for log in &d.doc.log_files {
+            let file = name(&log.s3_object);
+            listed.insert(file);
+            log_checks.extend(check_log(d, log, by_name.get(file)));
+        }
+        let start = rfc3339(d.doc.digest_start_time.as_deref());
+        let end = rfc3339(Some(&d.doc.digest_end_time));
+        if let (Some((_, region, _)), Some(account), Some(start), Some(end)) =
+            (named(own), &d.doc.aws_account_id, start, end)
+        {
+            coverage
+                .entry((account.clone(), region.to_owned()))
+                .or_default()
+                .push((start, end));
+        }
+    }
+    log_checks.extend(unlisted(objects, &listed, &coverage));
+    checks.sort_by(|a, b| a.object.cmp(&b.object));
+    log_checks.sort_by(|a, b| (&a.object, &a.digest).cmp(&(&b.object, &b.digest)));
+    checks.extend(log_checks);
+    Verification { checks }
+}
+
+/// Hours of delivery the digests of one account and region cover.
+type Windows = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+
+/// The first digest the lake holds of each trail and region: a previous
+/// digest from before it was not ingested, rather than lost.
+fn first_of_each_trail<'a>(
+    parsed: &'a [Digest],
+) -> HashMap<(&'a str, &'a str, &'a str), DateTime<Utc>> {
+    let mut first: HashMap<(&str, &str, &str), DateTime<Utc>> = HashMap::new();
+    for d in parsed {
+        let own = name(&d.stored.location);
+        if let (Some(key), Some((_, _, time))) = (trail_of(own), named(own)) {
+            first
+                .entry(key)
+                .and_modify(|t| *t = (*t).min(time))
+                .or_insert(time);
+        }
+    }
+    first
+}
+
+/// Log files in `objects` that no digest lists, delivered within the hours
+/// the digests of their account and region cover.
+fn unlisted(
+    objects: &[Object],
+    listed: &HashSet<&str>,
+    coverage: &HashMap<(String, String), Windows>,
+) -> Vec<Check> {
+    let mut found = Vec::new();
+    for o in objects.iter().filter(|o| o.kind == "log") {
+        let file = name(&o.location);
+        if listed.contains(file) {
+            continue;
+        }
+        let Some((account, region, time)) = named(file) else {
+            continue;
+        };
+        let Some(windows) = coverage.get(&(account.to_owned(), region.to_owned())) else {
+            continue;
+        };
+        // The name gives the delivery minute: the whole minute must lie in
+        // a digest's hours for the file to belong in one.
+        let end = time + chrono::Duration::minutes(1);
+        if let Some((s, e)) = windows.iter().find(|(s, e)| *s <= time && end <= *e) {
+            found.push(Check {
+                check: "log",
+                status: Status::Unlisted,
+                object: o.location.clone(),
+                digest: None,
+                detail: format!(
+                    "delivered at {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
+                    time.format("%Y-%m-%dT%H:%MZ"),
+                    s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ),
+            });
+        }
+    }
+    found
+}
+
+/// Account, region and trail a digest's name gives: its chain.
+fn trail_of(file: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = file.split('_').collect();
+    if parts.len() < 6 || parts[1] != "CloudTrail-Digest" {
+        return None;
+    }
+    let trail_end = file.len() - parts[parts.len() - 1].len() - parts[parts.len() - 2].len() - 2;
+    let trail_start = parts[0].len() + parts[1].len() + parts[2].len() + 3;
+    Some((parts[0], parts[2], file.get(trail_start..trail_end)?))
+}
+
+fn check_digest(
+    d: &Digest,
+    digests: &HashMap<&str, &Digest>,
+    successors: &HashMap<&str, Vec<&Digest>>,
+    first: &HashMap<(&str, &str, &str), DateTime<Utc>>,
+    own_signature: Option<&str>,
+    keys: &PublicKeys,
+) -> Check {
+    let own = name(&d.stored.location);
+    let mut found: Vec<(Status, String)> = Vec::new();
+    if name(&d.doc.digest_s3_object) != own {
+        found.push((
+            Status::Invalid,
+            format!(
+                "it says it is {}/{}: moved or renamed",
+                d.doc.digest_s3_bucket, d.doc.digest_s3_object
+            ),
+        ));
+    }
+    match &d.doc.previous_digest_s3_object {
+        None => found.push((
+            Status::Valid,
+            "starts a chain (validation turned on, or logging started again)".into(),
+        )),
+        Some(previous) => {
+            if let Some(p) = digests.get(name(previous)) {
+                let expected = d.doc.previous_digest_hash_value.as_deref().unwrap_or("");
+                if !p.stored.sha256.eq_ignore_ascii_case(expected) {
+                    found.push((
+                        Status::Invalid,
+                        format!(
+                            "its previous digest {} has SHA-256 {} where this one gives {expected}",
+                            p.stored.location, p.stored.sha256
+                        ),
+                    ));
+                }
+            } else {
+                let before_lake = trail_of(own)
+                    .and_then(|key| first.get(&key))
+                    .zip(named(name(previous)))
+                    .is_some_and(|(first, (_, _, at))| at < *first);
+                if !before_lake {
+                    found.push((
+                        Status::Missing,
+                        format!("its previous digest {previous} is not in the lake"),
+                    ));
+                }
+            }
+        }
+    }
+    let given: Vec<&str> = successors
+        .get(own)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.doc.previous_digest_signature.as_deref())
+        .collect();
+    if let Some(other) = given
+        .iter()
+        .find(|s| own_signature.is_some_and(|own| !own.eq_ignore_ascii_case(s)))
+    {
+        found.push((
+            Status::Invalid,
+            format!("the next digest gives it the signature {other}, not the one in its metadata"),
+        ));
+    }
+    let signature = own_signature.or(given.first().copied());
+    found.push(signature_status(d, signature, keys));
+    let status = found.iter().map(|(s, _)| *s).min().unwrap_or(Status::Valid);
+    Check {
+        check: "digest",
+        status,
+        object: d.stored.location.clone(),
+        digest: None,
+        detail: found
+            .into_iter()
+            .map(|(_, text)| text)
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn signature_status(d: &Digest, signature: Option<&str>, keys: &PublicKeys) -> (Status, String) {
+    let Some(signature) = signature else {
+        return (
+            Status::Unsigned,
+            "its signature is not known: it travels in the S3 object's metadata, which a local copy loses, and no later digest gives it".into(),
+        );
+    };
+    if keys.is_empty() {
+        return (
+            Status::Unchecked,
+            "signature not checked: give --public-keys".into(),
+        );
+    }
+    let fingerprint = d.doc.digest_public_key_fingerprint.as_deref().unwrap_or("");
+    let text = keys::signed_text(
+        &d.doc.digest_end_time,
+        &d.doc.digest_s3_bucket,
+        &d.doc.digest_s3_object,
+        &d.stored.sha256,
+        d.doc.previous_digest_signature.as_deref(),
+    );
+    match keys::check(keys, fingerprint, &text, signature) {
+        Signature::Valid => (Status::Valid, "signature valid".into()),
+        Signature::Invalid => (
+            Status::Invalid,
+            format!("signature does not verify with key {fingerprint}"),
+        ),
+        Signature::NotHex => (Status::Invalid, "signature is not hex".into()),
+        Signature::NoKey => (
+            Status::NoKey,
+            format!("no public key with fingerprint {fingerprint:?} in the lists given"),
+        ),
+    }
+}
+
+fn check_log(d: &Digest, log: &LogFile, copies: Option<&Vec<&Object>>) -> Vec<Check> {
+    let digest = Some(d.stored.location.clone());
+    let Some(copies) = copies.filter(|c| !c.is_empty()) else {
+        return vec![Check {
+            check: "log",
+            status: Status::Missing,
+            object: format!(
+                "{}/{}",
+                log.s3_bucket.as_deref().unwrap_or(&d.doc.digest_s3_bucket),
+                log.s3_object
+            ),
+            digest,
+            detail: "listed by its digest, not in the lake: deleted, or not selected when the archive was ingested".into(),
+        }];
+    };
+    copies
+        .iter()
+        .map(|o| {
+            let (status, detail) = match &o.sha256 {
+                None => (
+                    Status::Unreadable,
+                    format!(
+                        "could not be read whole: {}",
+                        o.error.as_deref().unwrap_or("not read")
+                    ),
+                ),
+                Some(hash) if hash.eq_ignore_ascii_case(&log.hash_value) => {
+                    (Status::Valid, format!("SHA-256 {hash}"))
+                }
+                Some(hash) => (
+                    Status::Modified,
+                    format!("SHA-256 {hash} where its digest lists {}", log.hash_value),
+                ),
+            };
+            Check {
+                check: "log",
+                status,
+                object: o.location.clone(),
+                digest: digest.clone(),
+                detail,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_give_account_region_and_time() {
+        let (a, r, t) =
+            named("111122223333_CloudTrail_us-east-1_20240310T0005Z_abc.json.gz").unwrap();
+        assert_eq!((a, r), ("111122223333", "us-east-1"));
+        assert_eq!(t.to_rfc3339(), "2024-03-10T00:05:00+00:00");
+        let file =
+            "111122223333_CloudTrail-Digest_eu-west-1_my_trail_us-east-1_20240310T012233Z.json.gz";
+        let (_, r, t) = named(file).unwrap();
+        assert_eq!(r, "eu-west-1");
+        assert_eq!(t.to_rfc3339(), "2024-03-10T01:22:33+00:00");
+        assert_eq!(
+            trail_of(file),
+            Some(("111122223333", "eu-west-1", "my_trail"))
+        );
+        assert_eq!(named("notes.json.gz"), None);
+    }
+}

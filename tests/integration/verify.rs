@@ -1,0 +1,355 @@
+//! `ctlake verify`: an archive with signed, chained digests, checked as
+//! delivered and after it was tampered with.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::common::{assert_exit, copy_tree, ctlake, ingest_cli, repo, write_gz};
+
+const ACCOUNT: &str = "111122223333";
+const REGION: &str = "us-east-1";
+const BUCKET: &str = "trail-bucket";
+const FINGERPRINT: &str = "5ab3c2d1e0f9a8b7c6d5e4f3a2b1c0d9";
+
+fn sha256(bytes: &[u8]) -> String {
+    crate::common::hex(&Sha256::digest(bytes))
+}
+
+fn signing_key() -> ring::signature::RsaKeyPair {
+    let der = std::fs::read(repo().join("tests/fixtures/digest-signing-key.der")).unwrap();
+    ring::signature::RsaKeyPair::from_der(&der).unwrap()
+}
+
+fn sign(key: &ring::signature::RsaKeyPair, text: &str) -> String {
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        text.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    crate::common::hex(&signature)
+}
+
+fn log_key(stamp: &str, unique: &str) -> String {
+    format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2024/03/10/{ACCOUNT}_CloudTrail_{REGION}_{stamp}_{unique}.json.gz"
+    )
+}
+
+fn log_text(hour: u32, name: &str) -> Vec<u8> {
+    json!({"Records": [{
+        "eventVersion": "1.08",
+        "eventID": format!("00000000-0000-0000-0000-0000000000{hour:02}"),
+        "eventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": name,
+        "awsRegion": REGION,
+        "recipientAccountId": ACCOUNT,
+    }]})
+    .to_string()
+    .into_bytes()
+}
+
+/// Three hours of one trail: a log file an hour and the hour's digest,
+/// each digest chained to the one before and signed with the test key, its
+/// signature beside it in a metadata sidecar for the S3 fixture to upload
+/// when `sidecars`. Returns the `list-public-keys` output with the key.
+pub fn signed_archive(root: &Path, sidecars: bool) -> Value {
+    let key = signing_key();
+    let mut previous: Option<(String, String, String)> = None;
+    for hour in 0..3u32 {
+        let log = log_key(&format!("20240310T{hour:02}05Z"), &format!("unique{hour}"));
+        let text = log_text(hour, "ListBuckets");
+        write_gz(&root.join(&log), &text);
+        let end = format!("2024-03-10T{:02}:00:00Z", hour + 1);
+        let digest_key = format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{ACCOUNT}_CloudTrail-Digest_{REGION}_management_{REGION}_20240310T{:02}0000Z.json.gz",
+            hour + 1
+        );
+        let (previous_key, previous_hash, previous_signature) = previous.clone().unzip3();
+        let digest = json!({
+            "awsAccountId": ACCOUNT,
+            "digestStartTime": format!("2024-03-10T{hour:02}:00:00Z"),
+            "digestEndTime": end,
+            "digestS3Bucket": BUCKET,
+            "digestS3Object": digest_key,
+            "digestPublicKeyFingerprint": FINGERPRINT,
+            "digestSignatureAlgorithm": "SHA256withRSA",
+            "newestEventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+            "oldestEventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+            "previousDigestS3Bucket": previous_key.as_ref().map(|_| BUCKET),
+            "previousDigestS3Object": previous_key,
+            "previousDigestHashValue": previous_hash,
+            "previousDigestHashAlgorithm": previous.as_ref().map(|_| "SHA-256"),
+            "previousDigestSignature": previous_signature,
+            "logFiles": [{
+                "s3Bucket": BUCKET,
+                "s3Object": log,
+                "hashValue": sha256(&text),
+                "hashAlgorithm": "SHA-256",
+                "newestEventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+                "oldestEventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+            }],
+        })
+        .to_string();
+        let hash = sha256(digest.as_bytes());
+        let signed = format!(
+            "{end}\n{BUCKET}/{digest_key}\n{hash}\n{}",
+            previous_signature_of(previous.as_ref())
+        );
+        let signature = sign(&key, &signed);
+        write_gz(&root.join(&digest_key), digest.as_bytes());
+        if sidecars {
+            let metadata = json!({"signature": signature, "signature-algorithm": "SHA256withRSA"});
+            std::fs::write(
+                root.join(format!("{digest_key}.metadata.json")),
+                metadata.to_string(),
+            )
+            .unwrap();
+        }
+        previous = Some((digest_key, hash, signature));
+    }
+    json!({"PublicKeyList": [{
+        "Value": base64::engine::general_purpose::STANDARD.encode(key.public().as_ref()),
+        "ValidityStartTime": "2024-01-01T00:00:00Z",
+        "ValidityEndTime": "2025-01-01T00:00:00Z",
+        "Fingerprint": FINGERPRINT,
+    }]})
+}
+
+fn previous_signature_of(previous: Option<&(String, String, String)>) -> &str {
+    previous.map_or("null", |(_, _, signature)| signature.as_str())
+}
+
+trait Unzip3 {
+    fn unzip3(self) -> (Option<String>, Option<String>, Option<String>);
+}
+
+impl Unzip3 for Option<(String, String, String)> {
+    fn unzip3(self) -> (Option<String>, Option<String>, Option<String>) {
+        match self {
+            Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+            None => (None, None, None),
+        }
+    }
+}
+
+/// `ctlake verify` of `lake` with `extra` arguments, as JSON rows, and the
+/// process's output.
+fn verify(lake: &Path, scratch: &Path, extra: &[&str]) -> (Vec<Value>, std::process::Output) {
+    let mut args = vec![
+        "verify",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = ctlake(&args, scratch);
+    let rows = serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (rows, out)
+}
+
+/// (check, status, file name) of each row, in order.
+fn outcomes(rows: &[Value]) -> Vec<(String, String, String)> {
+    rows.iter()
+        .map(|r| {
+            let object = r["object"].as_str().unwrap();
+            (
+                r["check"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+                object.rsplit('/').next().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn row(check: &str, status: &str, file: &str) -> (String, String, String) {
+    (check.into(), status.into(), file.into())
+}
+
+fn digest_name(hour: u32) -> String {
+    format!(
+        "{ACCOUNT}_CloudTrail-Digest_{REGION}_management_{REGION}_20240310T{hour:02}0000Z.json.gz"
+    )
+}
+
+fn log_name(stamp: &str, unique: &str) -> String {
+    log_key(stamp, unique)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_archive_as_delivered_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let keys = signed_archive(&archive, false);
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--all", "--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    // A local copy loses the newest digest's signature (S3 metadata); the
+    // others' come from the digest after them, and verify.
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "valid", &digest_name(1)),
+            row("digest", "valid", &digest_name(2)),
+            row("digest", "unsigned", &digest_name(3)),
+            row("log", "valid", &log_name("20240310T0005Z", "unique0")),
+            row("log", "valid", &log_name("20240310T0105Z", "unique1")),
+            row("log", "valid", &log_name("20240310T0205Z", "unique2")),
+        ]
+    );
+    assert!(
+        rows[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("starts a chain"),
+        "{rows:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("6 checks: 1 unsigned, 5 valid"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Without the keys, the hashes and the chain are still checked, and
+    // only the checks that are not `valid` are printed.
+    let (rows, out) = verify(&lake, dir.path(), &[]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "unchecked", &digest_name(1)),
+            row("digest", "unchecked", &digest_name(2)),
+            row("digest", "unsigned", &digest_name(3)),
+        ]
+    );
+}
+
+#[test]
+fn tampering_with_logs_and_digests_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let keys = signed_archive(&archive, false);
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let tampered = dir.path().join("tampered");
+    copy_tree(&archive, &tampered);
+    // One event renamed, one log file deleted, one added in a covered hour.
+    write_gz(
+        &tampered.join(log_key("20240310T0105Z", "unique1")),
+        &log_text(1, "GetObject"),
+    );
+    std::fs::remove_file(tampered.join(log_key("20240310T0205Z", "unique2"))).unwrap();
+    write_gz(
+        &tampered.join(log_key("20240310T0130Z", "injected")),
+        &log_text(1, "ListBuckets"),
+    );
+    // The first digest edited: its signature and the next digest's
+    // record of it no longer hold.
+    let first = tampered.join(
+        Path::new(&format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10"
+        ))
+        .join(digest_name(1)),
+    );
+    let text = String::from_utf8(
+        ctlake_ingest::inflate("first", &std::fs::read(&first).unwrap(), 1 << 20).unwrap(),
+    )
+    .unwrap();
+    write_gz(&first, text.replace("03:00Z\"", "04:00Z\"").as_bytes());
+
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&tampered, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 1);
+    let missing = format!("{BUCKET}/{}", log_key("20240310T0205Z", "unique2"));
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "invalid", &digest_name(1)),
+            row("digest", "invalid", &digest_name(2)),
+            row("digest", "unsigned", &digest_name(3)),
+            row("log", "modified", &log_name("20240310T0105Z", "unique1")),
+            row("log", "unlisted", &log_name("20240310T0130Z", "injected")),
+            row("log", "missing", &log_name("20240310T0205Z", "unique2")),
+        ]
+    );
+    assert_eq!(rows[5]["object"], missing.as_str());
+    let detail = |i: usize| rows[i]["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail(0).contains("signature does not verify"),
+        "{}",
+        detail(0)
+    );
+    assert!(detail(1).contains("its previous digest"), "{}", detail(1));
+    assert!(
+        detail(3).contains(&sha256(&log_text(1, "GetObject"))),
+        "{}",
+        detail(3)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 modified, 1 missing, 2 invalid, 1 unlisted, 1 unsigned"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_digest_that_is_not_json_fails_its_object_and_a_lake_without_digests_has_nothing_to_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    write_gz(
+        &archive.join(log_key("20240310T0005Z", "unique0")),
+        &log_text(0, "ListBuckets"),
+    );
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let out = ctlake(&["verify", "--lake", lake.to_str().unwrap()], dir.path());
+    assert_exit(&out, 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no CloudTrail digest file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let broken = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{}",
+        digest_name(1)
+    );
+    write_gz(&archive.join(&broken), b"{\"awsAccountId\":");
+    let out = ingest_cli(&archive, &lake, dir.path(), &[]);
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{broken}: not a CloudTrail digest: invalid JSON")),
+        "{stderr}"
+    );
+}
