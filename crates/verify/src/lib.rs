@@ -259,15 +259,18 @@ fn named(file: &str) -> Option<(&str, &str, DateTime<Utc>)> {
     let (account, service, region) = (parts.first()?, parts.get(1)?, parts.get(2)?);
     let (stamp, format) = match *service {
         "CloudTrail" => (*parts.get(3)?, "%Y%m%dT%H%MZ"),
-        "CloudTrail-Digest" => {
-            let last = parts.last()?;
-            let stamp = last.split('.').next()?;
-            (stamp, "%Y%m%dT%H%M%SZ")
-        }
+        "CloudTrail-Digest" => (digest_stem(file).rsplit('_').next()?, "%Y%m%dT%H%M%SZ"),
         _ => return None,
     };
     let time = NaiveDateTime::parse_from_str(stamp, format).ok()?.and_utc();
     Some((account, region, time))
+}
+
+/// A digest's name without `.json.gz`, and without the `_backfill` that
+/// digests CloudTrail delivers late add before it.
+fn digest_stem(file: &str) -> &str {
+    let stem = file.strip_suffix(".json.gz").unwrap_or(file);
+    stem.strip_suffix("_backfill").unwrap_or(stem)
 }
 
 fn rfc3339(text: Option<&str>) -> Option<DateTime<Utc>> {
@@ -500,13 +503,14 @@ fn unlisted(
 
 /// Account, region and trail a digest's name gives: its chain.
 fn trail_of(file: &str) -> Option<(&str, &str, &str)> {
-    let parts: Vec<&str> = file.split('_').collect();
+    let stem = digest_stem(file);
+    let parts: Vec<&str> = stem.split('_').collect();
     if parts.len() < 6 || parts[1] != "CloudTrail-Digest" {
         return None;
     }
-    let trail_end = file.len() - parts[parts.len() - 1].len() - parts[parts.len() - 2].len() - 2;
+    let trail_end = stem.len() - parts[parts.len() - 1].len() - parts[parts.len() - 2].len() - 2;
     let trail_start = parts[0].len() + parts[1].len() + parts[2].len() + 3;
-    Some((parts[0], parts[2], file.get(trail_start..trail_end)?))
+    Some((parts[0], parts[2], stem.get(trail_start..trail_end)?))
 }
 
 fn check_digest(
@@ -691,5 +695,11 @@ mod tests {
             Some(("111122223333", "eu-west-1", "my_trail"))
         );
         assert_eq!(named("notes.json.gz"), None);
+        let late = "111122223333_CloudTrail-Digest_eu-west-1_t_us-east-1_20240310T012233Z_backfill.json.gz";
+        assert_eq!(
+            named(late).unwrap().2.to_rfc3339(),
+            "2024-03-10T01:22:33+00:00"
+        );
+        assert_eq!(trail_of(late), Some(("111122223333", "eu-west-1", "t")));
     }
 }
