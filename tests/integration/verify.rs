@@ -180,9 +180,11 @@ fn row(check: &str, status: &str, file: &str) -> (String, String, String) {
 }
 
 fn digest_name(hour: u32) -> String {
-    format!(
-        "{ACCOUNT}_CloudTrail-Digest_{REGION}_management_{REGION}_20240310T{hour:02}0000Z.json.gz"
-    )
+    digest_name_at(&format!("{hour:02}0000"))
+}
+
+fn digest_name_at(time: &str) -> String {
+    format!("{ACCOUNT}_CloudTrail-Digest_{REGION}_management_{REGION}_20240310T{time}Z.json.gz")
 }
 
 fn log_name(stamp: &str, unique: &str) -> String {
@@ -219,7 +221,7 @@ fn an_archive_as_delivered_verifies() {
             row("digest", "unsigned", &digest_name(3)),
             row("log", "valid", &log_name("20240310T0005Z", "unique0")),
             row("log", "valid", &log_name("20240310T0105Z", "unique1")),
-            row("log", "valid", &log_name("20240310T0205Z", "unique2")),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
         ]
     );
     assert!(
@@ -230,7 +232,8 @@ fn an_archive_as_delivered_verifies() {
         "{rows:?}"
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("6 checks: 1 unsigned, 5 valid"),
+        String::from_utf8_lossy(&out.stderr)
+            .contains("6 checks: 1 unsigned, 1 unverified, 4 valid"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -245,6 +248,7 @@ fn an_archive_as_delivered_verifies() {
             row("digest", "unchecked", &digest_name(1)),
             row("digest", "unchecked", &digest_name(2)),
             row("digest", "unsigned", &digest_name(3)),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
         ]
     );
 }
@@ -297,12 +301,14 @@ fn tampering_with_logs_and_digests_is_found() {
             row("digest", "invalid", &digest_name(1)),
             row("digest", "invalid", &digest_name(2)),
             row("digest", "unsigned", &digest_name(3)),
+            // Listed by the edited digest, which no longer vouches for it.
+            row("log", "unverified", &log_name("20240310T0005Z", "unique0")),
             row("log", "modified", &log_name("20240310T0105Z", "unique1")),
             row("log", "unlisted", &log_name("20240310T0130Z", "injected")),
             row("log", "missing", &log_name("20240310T0205Z", "unique2")),
         ]
     );
-    assert_eq!(rows[5]["object"], missing.as_str());
+    assert_eq!(rows[6]["object"], missing.as_str());
     let detail = |i: usize| rows[i]["detail"].as_str().unwrap().to_owned();
     assert!(
         detail(0).contains("signature does not verify"),
@@ -311,13 +317,13 @@ fn tampering_with_logs_and_digests_is_found() {
     );
     assert!(detail(1).contains("its previous digest"), "{}", detail(1));
     assert!(
-        detail(3).contains(&sha256(&log_text(1, "GetObject"))),
+        detail(4).contains(&sha256(&log_text(1, "GetObject"))),
         "{}",
-        detail(3)
+        detail(4)
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 modified, 1 missing, 2 invalid, 1 unlisted, 1 unsigned"),
+        stderr.contains("1 modified, 1 missing, 2 invalid, 1 unlisted, 1 unsigned, 1 unverified"),
         "{stderr}"
     );
 }
@@ -352,4 +358,103 @@ fn a_digest_that_is_not_json_fails_its_object_and_a_lake_without_digests_has_not
         stderr.contains(&format!("{broken}: not a CloudTrail digest: invalid JSON")),
         "{stderr}"
     );
+}
+
+#[test]
+fn forged_digests_odd_names_and_earlier_versions_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let keys = signed_archive(&archive, false);
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let folder =
+        |service: &str| archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"));
+    // A made-up digest in the middle of the chain, unsigned, starting a
+    // chain of its own, that lists a log file added with it.
+    let forged_log = log_key("20240310T0140Z", "forged");
+    let forged = json!({
+        "awsAccountId": ACCOUNT,
+        "digestStartTime": "2024-03-10T01:00:00Z",
+        "digestEndTime": "2024-03-10T01:30:00Z",
+        "digestS3Bucket": BUCKET,
+        "digestS3Object": format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{}", digest_name_at("013000")),
+        "previousDigestS3Object": null,
+        "logFiles": [{"s3Bucket": BUCKET, "s3Object": forged_log,
+                      "hashValue": sha256(&log_text(1, "CreateUser"))}],
+    });
+    write_gz(&archive.join(&forged_log), &log_text(1, "CreateUser"));
+    write_gz(
+        &folder("CloudTrail-Digest").join(digest_name_at("013000")),
+        forged.to_string().as_bytes(),
+    );
+    // A log file whose name says nothing, filed in a covered day.
+    write_gz(
+        &folder("CloudTrail").join("evil.json.gz"),
+        &log_text(2, "DeleteTrail"),
+    );
+
+    // The first log file read once with an edited event, then as delivered.
+    let first = archive.join(log_key("20240310T0005Z", "unique0"));
+    write_gz(&first, &log_text(0, "StopLogging"));
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    write_gz(&first, &log_text(0, "ListBuckets"));
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "invalid", &digest_name_at("013000")),
+            row("digest", "unsigned", &digest_name(3)),
+            // The run that read the edited version stored its events.
+            row("log", "modified", &log_name("20240310T0005Z", "unique0")),
+            row("log", "unverified", &log_name("20240310T0140Z", "forged")),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            row("log", "unlisted", "evil.json.gz"),
+        ],
+        "{rows:#?}"
+    );
+    let detail = |i: usize| rows[i]["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail(0).contains("not the newest digest of its trail"),
+        "{}",
+        detail(0)
+    );
+    assert!(
+        detail(5).contains("its name gives no delivery time"),
+        "{}",
+        detail(5)
+    );
+
+    // A digest that cannot be read is a finding, and so is a key list that
+    // holds no key.
+    write_gz(&folder("CloudTrail-Digest").join(digest_name(2)), b"[1, 2");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 1);
+    let (rows, out) = verify(&lake, dir.path(), &[]);
+    assert_exit(&out, 1);
+    let broken = rows
+        .iter()
+        .find(|r| r["object"].as_str().unwrap().ends_with(&digest_name(2)))
+        .unwrap();
+    assert_eq!(broken["status"], "unreadable", "{rows:#?}");
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"PublicKeyList": []}"#).unwrap();
+    let out = ctlake(
+        &[
+            "verify",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--public-keys",
+            empty.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no key"));
 }

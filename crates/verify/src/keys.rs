@@ -47,6 +47,11 @@ impl PublicKeys {
                     "not the JSON of `aws cloudtrail list-public-keys`: {e}"
                 ))
             })?;
+            if list.public_key_list.is_empty() {
+                return Err(bad(
+                    "holds no key: list the keys of the archive's regions and time span".into(),
+                ));
+            }
             for key in list.public_key_list {
                 let der = base64::engine::general_purpose::STANDARD
                     .decode(key.value.trim())

@@ -88,6 +88,8 @@ pub enum Status {
     NoKey,
     /// A digest whose signature is not known: the newest of a local copy.
     Unsigned,
+    /// A log file with the hash a digest lists whose signature is not known.
+    Unverified,
     /// A digest whose signature was not checked: no public keys given.
     Unchecked,
     /// Everything checked holds.
@@ -106,16 +108,20 @@ impl Status {
             Self::Unlisted => "unlisted",
             Self::NoKey => "no-key",
             Self::Unsigned => "unsigned",
+            Self::Unverified => "unverified",
             Self::Unchecked => "unchecked",
             Self::Valid => "valid",
         }
     }
 
     /// Whether the status shows the evidence is not as CloudTrail delivered
-    /// it, or cannot be shown to be. `unsigned` and `unchecked` say what was
-    /// not checked, not that a check failed.
+    /// it, or cannot be shown to be. `unsigned`, `unverified` and
+    /// `unchecked` say what was not checked, not that a check failed.
     pub fn is_problem(self) -> bool {
-        !matches!(self, Self::Valid | Self::Unchecked | Self::Unsigned)
+        !matches!(
+            self,
+            Self::Valid | Self::Unchecked | Self::Unsigned | Self::Unverified
+        )
     }
 }
 
@@ -205,11 +211,12 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-/// A file of the lake's manifest, as its latest run read it.
+/// A file of the lake's manifest, as one run read it.
 #[derive(Debug)]
 struct Object {
     location: String,
     kind: String,
+    run: String,
     sha256: Option<String>,
     error: Option<String>,
     signature: Option<String>,
@@ -307,24 +314,23 @@ async fn strings(
     Ok(rows)
 }
 
-/// The manifest's latest row for each location of a log or digest file.
+/// Every manifest row of a log or digest file: each run that read it.
 async fn objects(ctx: &SessionContext) -> Result<Vec<Object>> {
     let rows = strings(
         ctx,
         "objects",
-        "SELECT location, kind, sha256, error,
+        "SELECT location, kind, run, sha256, error,
                 json_as_text(metadata, 'signature') AS signature
-         FROM (SELECT *, row_number() OVER (PARTITION BY location ORDER BY run DESC) AS n
-               FROM objects WHERE kind IN ('log', 'insight', 'digest'))
-         WHERE n = 1",
+         FROM objects WHERE kind IN ('log', 'insight', 'digest')",
     )
     .await?;
     Ok(rows
         .into_iter()
         .map(|mut r| Object {
-            signature: r[4].take(),
-            error: r[3].take(),
-            sha256: r[2].take(),
+            signature: r[5].take(),
+            error: r[4].take(),
+            sha256: r[3].take(),
+            run: r[2].take().unwrap_or_default(),
             kind: r[1].take().unwrap_or_default(),
             location: r[0].take().unwrap_or_default(),
         })
@@ -367,134 +373,282 @@ struct Digest<'a> {
     doc: DigestDoc,
 }
 
-fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Verification {
-    let mut by_name: HashMap<&str, Vec<&Object>> = HashMap::new();
+/// Hours of delivery the digests of one account and region cover, merged
+/// where one digest's hour ends as the next begins.
+type Windows = Vec<Span>;
+
+/// Account, region and name of a trail.
+type Trail<'a> = (&'a str, &'a str, &'a str);
+/// The first and last time of something.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// What the checks of one digest need to know of the others.
+struct Chains<'a> {
+    by_name: HashMap<&'a str, &'a Digest<'a>>,
+    /// Digests that name each digest as their previous one.
+    successors: HashMap<&'a str, Vec<&'a Digest<'a>>>,
+    /// Digest objects the lake could not read, by name.
+    unreadable: HashSet<&'a str>,
+    /// First and last digest time of each trail and region.
+    span: HashMap<Trail<'a>, Span>,
+    /// Signatures from the digests' S3 metadata, by name.
+    signatures: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Chains<'a> {
+    fn new(parsed: &'a [Digest<'a>], objects: &'a [Object]) -> Self {
+        let mut successors: HashMap<&str, Vec<&Digest>> = HashMap::new();
+        for d in parsed {
+            if let Some(previous) = &d.doc.previous_digest_s3_object {
+                successors.entry(name(previous)).or_default().push(d);
+            }
+        }
+        let latest = latest(objects);
+        let unreadable: HashSet<&str> = latest
+            .values()
+            .filter(|o| o.kind == "digest" && o.error.is_some())
+            .map(|o| name(&o.location))
+            .collect();
+        let mut span: HashMap<Trail, Span> = HashMap::new();
+        let names = parsed
+            .iter()
+            .map(|d| name(&d.stored.location))
+            .chain(unreadable.iter().copied());
+        for own in names {
+            if let (Some(key), Some((_, _, time))) = (trail_of(own), named(own)) {
+                span.entry(key)
+                    .and_modify(|(first, last)| {
+                        *first = (*first).min(time);
+                        *last = (*last).max(time);
+                    })
+                    .or_insert((time, time));
+            }
+        }
+        Self {
+            by_name: parsed
+                .iter()
+                .map(|d| (name(&d.stored.location), d))
+                .collect(),
+            successors,
+            unreadable,
+            span,
+            signatures: objects
+                .iter()
+                .filter(|o| o.kind == "digest")
+                .filter_map(|o| Some((name(&o.location), o.signature.as_deref()?)))
+                .collect(),
+        }
+    }
+
+    /// Whether `own` is the newest digest the lake holds of its trail.
+    fn is_newest(&self, own: &str) -> bool {
+        let span = trail_of(own).and_then(|key| self.span.get(&key));
+        span.zip(named(own))
+            .is_some_and(|((_, last), (_, _, time))| time >= *last)
+    }
+
+    /// Whether `previous`, missing from the lake, is older than the first
+    /// digest the lake holds of the trail of `own`: not ingested, not lost.
+    fn before_lake(&self, own: &str, previous: &str) -> bool {
+        let first = trail_of(own).and_then(|key| self.span.get(&key));
+        first
+            .zip(named(name(previous)))
+            .is_some_and(|((first, _), (_, _, at))| at < *first)
+    }
+}
+
+/// The latest manifest row of each location.
+fn latest(objects: &[Object]) -> HashMap<&str, &Object> {
+    let mut latest: HashMap<&str, &Object> = HashMap::new();
     for o in objects {
-        by_name.entry(name(&o.location)).or_default().push(o);
+        let slot = latest.entry(o.location.as_str()).or_insert(o);
+        if o.run > slot.run {
+            *slot = o;
+        }
+    }
+    latest
+}
+
+fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Verification {
+    // Every run's row of a log file: a run that read another version of it
+    // stored that version's records.
+    let mut logs_by_name: HashMap<&str, Vec<&Object>> = HashMap::new();
+    for o in objects
+        .iter()
+        .filter(|o| o.kind == "log" || o.kind == "insight")
+    {
+        logs_by_name.entry(name(&o.location)).or_default().push(o);
     }
     let mut checks = Vec::new();
     let mut parsed = Vec::new();
     for d in stored {
         match serde_json::from_str::<DigestDoc>(&d.text) {
             Ok(doc) => parsed.push(Digest { stored: d, doc }),
-            Err(e) => checks.push(Check {
-                check: "digest",
-                status: Status::InvalidFormat,
-                object: d.location.clone(),
-                digest: None,
-                detail: format!("not a CloudTrail digest: {e}"),
-            }),
+            Err(e) => checks.push(digest_check(
+                &d.location,
+                Status::InvalidFormat,
+                format!("not a CloudTrail digest: {e}"),
+            )),
         }
     }
-    let digest_by_name: HashMap<&str, &Digest> = parsed
-        .iter()
-        .map(|d| (name(&d.stored.location), d))
-        .collect();
-    // A digest's signature, when its own metadata is not in the lake, is
-    // what the digests after it give as their previous one's.
-    let mut successors: HashMap<&str, Vec<&Digest>> = HashMap::new();
-    for d in &parsed {
-        if let Some(previous) = &d.doc.previous_digest_s3_object {
-            successors.entry(name(previous)).or_default().push(d);
+    for o in latest(objects).values() {
+        if let (true, Some(error)) = (o.kind == "digest", &o.error) {
+            checks.push(digest_check(
+                &o.location,
+                Status::Unreadable,
+                format!("could not be read: {error}"),
+            ));
         }
     }
-    let first = first_of_each_trail(&parsed);
-    let signatures: HashMap<&str, &str> = objects
-        .iter()
-        .filter_map(|o| Some((name(&o.location), o.signature.as_deref()?)))
-        .collect();
-
+    let chains = Chains::new(&parsed, objects);
     let mut listed: HashSet<&str> = HashSet::new();
     let mut log_checks = Vec::new();
     let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
     for d in &parsed {
         let own = name(&d.stored.location);
-        checks.push(check_digest(
-            d,
-            &digest_by_name,
-            &successors,
-            &first,
-            signatures.get(own).copied(),
-            keys,
-        ));
+        let digest = check_digest(d, &chains, keys);
+        let trusted = matches!(digest.status, Status::Valid | Status::Unchecked);
+        let readable_times = digest.status != Status::InvalidFormat;
+        checks.push(digest);
         for log in &d.doc.log_files {
             let file = name(&log.s3_object);
             listed.insert(file);
-            log_checks.extend(check_log(d, log, by_name.get(file)));
+            log_checks.extend(check_log(d, log, logs_by_name.get(file), trusted));
         }
         let start = rfc3339(d.doc.digest_start_time.as_deref());
         let end = rfc3339(Some(&d.doc.digest_end_time));
-        if let (Some((_, region, _)), Some(account), Some(start), Some(end)) =
-            (named(own), &d.doc.aws_account_id, start, end)
-        {
+        if let (true, Some((_, region, _)), Some(account), Some(start), Some(end)) = (
+            readable_times,
+            named(own),
+            &d.doc.aws_account_id,
+            start,
+            end,
+        ) {
             coverage
                 .entry((account.clone(), region.to_owned()))
                 .or_default()
                 .push((start, end));
         }
     }
+    for windows in coverage.values_mut() {
+        merge(windows);
+    }
     log_checks.extend(unlisted(objects, &listed, &coverage));
     checks.sort_by(|a, b| a.object.cmp(&b.object));
-    log_checks.sort_by(|a, b| (&a.object, &a.digest).cmp(&(&b.object, &b.digest)));
+    log_checks
+        .sort_by(|a, b| (&a.object, &a.digest, &a.detail).cmp(&(&b.object, &b.digest, &b.detail)));
     checks.extend(log_checks);
     Verification { checks }
 }
 
-/// Hours of delivery the digests of one account and region cover.
-type Windows = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+fn digest_check(location: &str, status: Status, detail: String) -> Check {
+    Check {
+        check: "digest",
+        status,
+        object: location.to_owned(),
+        digest: None,
+        detail,
+    }
+}
 
-/// The first digest the lake holds of each trail and region: a previous
-/// digest from before it was not ingested, rather than lost.
-fn first_of_each_trail<'a>(
-    parsed: &'a [Digest],
-) -> HashMap<(&'a str, &'a str, &'a str), DateTime<Utc>> {
-    let mut first: HashMap<(&str, &str, &str), DateTime<Utc>> = HashMap::new();
-    for d in parsed {
-        let own = name(&d.stored.location);
-        if let (Some(key), Some((_, _, time))) = (trail_of(own), named(own)) {
-            first
-                .entry(key)
-                .and_modify(|t| *t = (*t).min(time))
-                .or_insert(time);
+/// Sorts `windows` and joins those that touch or overlap: a log file
+/// delivered in the minute one digest's hour ends and the next begins is
+/// inside the two together.
+fn merge(windows: &mut Windows) {
+    windows.sort();
+    let mut merged: Windows = Vec::with_capacity(windows.len());
+    for &(start, end) in windows.iter() {
+        match merged.last_mut() {
+            Some((_, last_end)) if start <= *last_end => *last_end = (*last_end).max(end),
+            _ => merged.push((start, end)),
         }
     }
-    first
+    *windows = merged;
+}
+
+/// Account, region and delivery day of a file from its folders:
+/// `…/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`.
+fn foldered(location: &str) -> Option<(&str, &str, Option<DateTime<Utc>>)> {
+    let parts: Vec<&str> = location.split('/').collect();
+    let at = parts.iter().rposition(|p| *p == "CloudTrail")?;
+    let (account, region) = (*parts.get(at.checked_sub(1)?)?, *parts.get(at + 1)?);
+    let day = parts
+        .get(at + 2..at + 5)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(&d.join("/"), "%Y/%m/%d").ok())
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    Some((account, region, day))
 }
 
 /// Log files in `objects` that no digest lists, delivered within the hours
-/// the digests of their account and region cover.
+/// the digests of their account and region cover. Where a file is and what
+/// it is called are both the archive's to lie about: the folders place it
+/// (as CloudTrail filed it), else its name; a name that gives no minute is
+/// placed by its folder's day.
 fn unlisted(
     objects: &[Object],
     listed: &HashSet<&str>,
     coverage: &HashMap<(String, String), Windows>,
 ) -> Vec<Check> {
     let mut found = Vec::new();
-    for o in objects.iter().filter(|o| o.kind == "log") {
+    for o in latest(objects).values().filter(|o| o.kind == "log") {
         let file = name(&o.location);
         if listed.contains(file) {
             continue;
         }
-        let Some((account, region, time)) = named(file) else {
+        let by_name = named(file);
+        let by_folder = foldered(&o.location);
+        let Some((account, region)) = by_folder
+            .map(|(a, r, _)| (a, r))
+            .or(by_name.map(|(a, r, _)| (a, r)))
+        else {
             continue;
         };
         let Some(windows) = coverage.get(&(account.to_owned(), region.to_owned())) else {
             continue;
         };
-        // The name gives the delivery minute: the whole minute must lie in
-        // a digest's hours for the file to belong in one.
-        let end = time + chrono::Duration::minutes(1);
-        if let Some((s, e)) = windows.iter().find(|(s, e)| *s <= time && end <= *e) {
+        // A name gives the delivery minute: the whole minute must lie in
+        // the digests' hours for the file to belong in one. Without one, any
+        // hour of the folder's day does.
+        let (from, to, placed) = match (by_name, by_folder.and_then(|(_, _, day)| day)) {
+            (Some((_, _, minute)), _) => (
+                minute,
+                minute + chrono::Duration::minutes(1),
+                "delivered at",
+            ),
+            (None, Some(day)) => (
+                day,
+                day + chrono::Duration::days(1),
+                "its name gives no delivery time; filed on",
+            ),
+            (None, None) => continue,
+        };
+        let inside = |(s, e): &&(DateTime<Utc>, DateTime<Utc>)| {
+            if placed == "delivered at" {
+                *s <= from && to <= *e
+            } else {
+                *s < to && from < *e
+            }
+        };
+        if let Some((s, e)) = windows.iter().find(inside) {
+            let mut detail = format!(
+                "{placed} {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
+                if placed == "delivered at" {
+                    from.format("%Y-%m-%dT%H:%MZ").to_string()
+                } else {
+                    from.format("%Y-%m-%d").to_string()
+                },
+                s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+            if let Some((a, r, _)) = by_name.filter(|(a, r, _)| (*a, *r) != (account, region)) {
+                detail = format!("{detail}; its name says account {a} region {r}");
+            }
             found.push(Check {
                 check: "log",
                 status: Status::Unlisted,
                 object: o.location.clone(),
                 digest: None,
-                detail: format!(
-                    "delivered at {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
-                    time.format("%Y-%m-%dT%H:%MZ"),
-                    s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                ),
+                detail,
             });
         }
     }
@@ -513,16 +667,20 @@ fn trail_of(file: &str) -> Option<(&str, &str, &str)> {
     Some((parts[0], parts[2], stem.get(trail_start..trail_end)?))
 }
 
-fn check_digest(
-    d: &Digest,
-    digests: &HashMap<&str, &Digest>,
-    successors: &HashMap<&str, Vec<&Digest>>,
-    first: &HashMap<(&str, &str, &str), DateTime<Utc>>,
-    own_signature: Option<&str>,
-    keys: &PublicKeys,
-) -> Check {
+fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
     let own = name(&d.stored.location);
     let mut found: Vec<(Status, String)> = Vec::new();
+    for (field, value) in [
+        ("digestStartTime", d.doc.digest_start_time.as_deref()),
+        ("digestEndTime", Some(d.doc.digest_end_time.as_str())),
+    ] {
+        if rfc3339(value).is_none() {
+            found.push((
+                Status::InvalidFormat,
+                format!("{field} {value:?} is not a time"),
+            ));
+        }
+    }
     if name(&d.doc.digest_s3_object) != own {
         found.push((
             Status::Invalid,
@@ -532,41 +690,25 @@ fn check_digest(
             ),
         ));
     }
-    match &d.doc.previous_digest_s3_object {
-        None => found.push((
-            Status::Valid,
-            "starts a chain (validation turned on, or logging started again)".into(),
-        )),
-        Some(previous) => {
-            if let Some(p) = digests.get(name(previous)) {
-                let expected = d.doc.previous_digest_hash_value.as_deref().unwrap_or("");
-                if !p.stored.sha256.eq_ignore_ascii_case(expected) {
-                    found.push((
-                        Status::Invalid,
-                        format!(
-                            "its previous digest {} has SHA-256 {} where this one gives {expected}",
-                            p.stored.location, p.stored.sha256
-                        ),
-                    ));
-                }
-            } else {
-                let before_lake = trail_of(own)
-                    .and_then(|key| first.get(&key))
-                    .zip(named(name(previous)))
-                    .is_some_and(|(first, (_, _, at))| at < *first);
-                if !before_lake {
-                    found.push((
-                        Status::Missing,
-                        format!("its previous digest {previous} is not in the lake"),
-                    ));
-                }
-            }
-        }
+    found.extend(check_previous(d, chains));
+    let successors = chains.successors.get(own).map_or(&[][..], Vec::as_slice);
+    if successors.len() > 1 {
+        found.push((
+            Status::Invalid,
+            format!(
+                "{} digests name it as their previous one, where a chain goes on in one: {}",
+                successors.len(),
+                successors
+                    .iter()
+                    .map(|s| name(&s.stored.location))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
+    let own_signature = chains.signatures.get(own).copied();
     let given: Vec<&str> = successors
-        .get(own)
-        .into_iter()
-        .flatten()
+        .iter()
         .filter_map(|s| s.doc.previous_digest_signature.as_deref())
         .collect();
     if let Some(other) = given
@@ -579,27 +721,68 @@ fn check_digest(
         ));
     }
     let signature = own_signature.or(given.first().copied());
-    found.push(signature_status(d, signature, keys));
+    if signature.is_none() && !chains.is_newest(own) {
+        found.push((
+            Status::Invalid,
+            "its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone)".into(),
+        ));
+    } else {
+        found.push(signature_status(d, signature, keys));
+    }
     let status = found.iter().map(|(s, _)| *s).min().unwrap_or(Status::Valid);
-    Check {
-        check: "digest",
+    digest_check(
+        &d.stored.location,
         status,
-        object: d.stored.location.clone(),
-        digest: None,
-        detail: found
+        found
             .into_iter()
             .map(|(_, text)| text)
-            .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join("; "),
+    )
+}
+
+/// The link from `d` to the digest before it.
+fn check_previous(d: &Digest, chains: &Chains) -> Option<(Status, String)> {
+    let own = name(&d.stored.location);
+    let Some(previous) = &d.doc.previous_digest_s3_object else {
+        return Some((
+            Status::Valid,
+            "starts a chain (validation turned on, or logging started again)".into(),
+        ));
+    };
+    if let Some(p) = chains.by_name.get(name(previous)) {
+        let expected = d.doc.previous_digest_hash_value.as_deref().unwrap_or("");
+        return (!p.stored.sha256.eq_ignore_ascii_case(expected)).then(|| {
+            (
+                Status::Invalid,
+                format!(
+                    "its previous digest {} has SHA-256 {} where this one gives {expected}",
+                    p.stored.location, p.stored.sha256
+                ),
+            )
+        });
     }
+    if chains.unreadable.contains(name(previous)) {
+        return Some((
+            Status::Unreadable,
+            format!(
+                "its previous digest {previous} could not be read, so the link to it is not checked"
+            ),
+        ));
+    }
+    (!chains.before_lake(own, previous)).then(|| {
+        (
+            Status::Missing,
+            format!("its previous digest {previous} is not in the lake"),
+        )
+    })
 }
 
 fn signature_status(d: &Digest, signature: Option<&str>, keys: &PublicKeys) -> (Status, String) {
     let Some(signature) = signature else {
         return (
             Status::Unsigned,
-            "its signature is not known: it travels in the S3 object's metadata, which a local copy loses, and no later digest gives it".into(),
+            "its signature is not known: it is the newest digest of its trail, whose signature travels in the S3 object's metadata, which a local copy loses".into(),
         );
     };
     if keys.is_empty() {
@@ -630,7 +813,16 @@ fn signature_status(d: &Digest, signature: Option<&str>, keys: &PublicKeys) -> (
     }
 }
 
-fn check_log(d: &Digest, log: &LogFile, copies: Option<&Vec<&Object>>) -> Vec<Check> {
+/// Checks each run's copy of a log file `d` lists. `trusted` is whether
+/// `d` passed its own checks; a hash that matches a digest whose signature
+/// is not known (or that failed) is `unverified`, since whoever could
+/// change the file could change that digest too.
+fn check_log(
+    d: &Digest,
+    log: &LogFile,
+    copies: Option<&Vec<&Object>>,
+    trusted: bool,
+) -> Vec<Check> {
     let digest = Some(d.stored.location.clone());
     let Some(copies) = copies.filter(|c| !c.is_empty()) else {
         return vec![Check {
@@ -652,16 +844,24 @@ fn check_log(d: &Digest, log: &LogFile, copies: Option<&Vec<&Object>>) -> Vec<Ch
                 None => (
                     Status::Unreadable,
                     format!(
-                        "could not be read whole: {}",
+                        "could not be read whole (run {}): {}",
+                        o.run,
                         o.error.as_deref().unwrap_or("not read")
                     ),
                 ),
-                Some(hash) if hash.eq_ignore_ascii_case(&log.hash_value) => {
-                    (Status::Valid, format!("SHA-256 {hash}"))
+                Some(hash) if hash.eq_ignore_ascii_case(&log.hash_value) && trusted => {
+                    (Status::Valid, format!("SHA-256 {hash} (run {})", o.run))
                 }
+                Some(hash) if hash.eq_ignore_ascii_case(&log.hash_value) => (
+                    Status::Unverified,
+                    format!("SHA-256 {hash} (run {}), as listed by a digest that is not itself verified", o.run),
+                ),
                 Some(hash) => (
                     Status::Modified,
-                    format!("SHA-256 {hash} where its digest lists {}", log.hash_value),
+                    format!(
+                        "SHA-256 {hash} as run {} read it, where its digest lists {}",
+                        o.run, log.hash_value
+                    ),
                 ),
             };
             Check {
@@ -678,6 +878,34 @@ fn check_log(d: &Digest, log: &LogFile, copies: Option<&Vec<&Object>>) -> Vec<Ch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_that_touch_or_overlap_merge() {
+        let t = |h: u32, m: u32| {
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 10)
+                .unwrap()
+                .and_hms_opt(h, m, 33)
+                .unwrap()
+                .and_utc()
+        };
+        let mut windows = vec![
+            (t(1, 12), t(2, 12)),
+            (t(0, 12), t(1, 12)),
+            (t(5, 0), t(6, 0)),
+            (t(5, 30), t(5, 40)),
+        ];
+        merge(&mut windows);
+        assert_eq!(windows, vec![(t(0, 12), t(2, 12)), (t(5, 0), t(6, 0))]);
+    }
+
+    #[test]
+    fn folders_place_a_file_whatever_its_name() {
+        let (a, r, day) =
+            foldered("/e/AWSLogs/o-1/111/CloudTrail/eu-west-1/2024/03/10/evil.json.gz").unwrap();
+        assert_eq!((a, r), ("111", "eu-west-1"));
+        assert_eq!(day.unwrap().to_rfc3339(), "2024-03-10T00:00:00+00:00");
+        assert_eq!(foldered("/e/loose/evil.json.gz"), None);
+    }
 
     #[test]
     fn names_give_account_region_and_time() {
