@@ -90,6 +90,9 @@ pub enum Status {
     Unsigned,
     /// A log file with the hash a digest lists whose signature is not known.
     Unverified,
+    /// A listed log file from a day folder the lake read nothing of: not
+    /// selected when the archive was ingested.
+    NotRead,
     /// A digest whose signature was not checked: no public keys given.
     Unchecked,
     /// Everything checked holds.
@@ -109,18 +112,19 @@ impl Status {
             Self::NoKey => "no-key",
             Self::Unsigned => "unsigned",
             Self::Unverified => "unverified",
+            Self::NotRead => "not-read",
             Self::Unchecked => "unchecked",
             Self::Valid => "valid",
         }
     }
 
     /// Whether the status shows the evidence is not as CloudTrail delivered
-    /// it, or cannot be shown to be. `unsigned`, `unverified` and
-    /// `unchecked` say what was not checked, not that a check failed.
+    /// it, or cannot be shown to be. `unsigned`, `unverified`, `not-read`
+    /// and `unchecked` say what was not checked, not that a check failed.
     pub fn is_problem(self) -> bool {
         !matches!(
             self,
-            Self::Valid | Self::Unchecked | Self::Unsigned | Self::Unverified
+            Self::Valid | Self::Unchecked | Self::Unsigned | Self::Unverified | Self::NotRead
         )
     }
 }
@@ -501,6 +505,13 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
         }
     }
     let chains = Chains::new(&parsed, objects);
+    let days_read: HashSet<(&str, &str, DateTime<Utc>)> = objects
+        .iter()
+        .filter_map(|o| match foldered(&o.location)? {
+            (account, region, Some(day)) => Some((account, region, day)),
+            _ => None,
+        })
+        .collect();
     let mut listed: HashSet<&str> = HashSet::new();
     let mut log_checks = Vec::new();
     let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
@@ -513,7 +524,13 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
         for log in &d.doc.log_files {
             let file = name(&log.s3_object);
             listed.insert(file);
-            log_checks.extend(check_log(d, log, logs_by_name.get(file), trusted));
+            log_checks.extend(check_log(
+                d,
+                log,
+                logs_by_name.get(file),
+                trusted,
+                &days_read,
+            ));
         }
         let start = rfc3339(d.doc.digest_start_time.as_deref());
         let end = rfc3339(Some(&d.doc.digest_end_time));
@@ -567,10 +584,15 @@ fn merge(windows: &mut Windows) {
 }
 
 /// Account, region and delivery day of a file from its folders:
-/// `…/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`.
+/// `…/<account>/CloudTrail[-Digest|-Insight]/<region>/YYYY/MM/DD/<file>`.
 fn foldered(location: &str) -> Option<(&str, &str, Option<DateTime<Utc>>)> {
     let parts: Vec<&str> = location.split('/').collect();
-    let at = parts.iter().rposition(|p| *p == "CloudTrail")?;
+    let at = parts.iter().rposition(|p| {
+        matches!(
+            *p,
+            "CloudTrail" | "CloudTrail-Digest" | "CloudTrail-Insight"
+        )
+    })?;
     let (account, region) = (*parts.get(at.checked_sub(1)?)?, *parts.get(at + 1)?);
     let day = parts
         .get(at + 2..at + 5)
@@ -822,9 +844,30 @@ fn check_log(
     log: &LogFile,
     copies: Option<&Vec<&Object>>,
     trusted: bool,
+    days_read: &HashSet<(&str, &str, DateTime<Utc>)>,
 ) -> Vec<Check> {
     let digest = Some(d.stored.location.clone());
     let Some(copies) = copies.filter(|c| !c.is_empty()) else {
+        // A digest lists the files of the hour before it, which may lie
+        // in the day folder before its own: one `--start` did not select.
+        if let Some((account, region, Some(day))) = foldered(&log.s3_object)
+            && !days_read.contains(&(account, region, day))
+        {
+            return vec![Check {
+                check: "log",
+                status: Status::NotRead,
+                object: format!(
+                    "{}/{}",
+                    log.s3_bucket.as_deref().unwrap_or(&d.doc.digest_s3_bucket),
+                    log.s3_object
+                ),
+                digest,
+                detail: format!(
+                    "listed by its digest; the lake read nothing filed on {} for {account} {region}, so that day was not selected when the archive was ingested",
+                    day.format("%Y-%m-%d")
+                ),
+            }];
+        }
         return vec![Check {
             check: "log",
             status: Status::Missing,
@@ -877,6 +920,8 @@ fn check_log(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -896,6 +941,57 @@ mod tests {
         ];
         merge(&mut windows);
         assert_eq!(windows, vec![(t(0, 12), t(2, 12)), (t(5, 0), t(6, 0))]);
+    }
+
+    #[test]
+    fn a_listed_file_from_a_day_the_lake_did_not_read_is_not_missing() {
+        let key = |day: &str, file: &str| format!("AWSLogs/1/CloudTrail/r/2024/03/{day}/{file}");
+        let object = |location: String| Object {
+            location,
+            kind: "log".into(),
+            run: "a".into(),
+            sha256: Some("00".into()),
+            error: None,
+            signature: None,
+        };
+        // A digest of 00:30 on the 10th lists a file of the 9th, one of the
+        // 10th that was read, and one of the 10th that is gone.
+        let digest = json!({
+            "awsAccountId": "1",
+            "digestStartTime": "2024-03-09T23:30:00Z",
+            "digestEndTime": "2024-03-10T00:30:00Z",
+            "digestS3Bucket": "b",
+            "digestS3Object": "AWSLogs/1/CloudTrail-Digest/r/2024/03/10/1_CloudTrail-Digest_r_t_r_20240310T003000Z.json.gz",
+            "previousDigestS3Object": null,
+            "logFiles": [
+                {"s3Object": key("09", "1_CloudTrail_r_20240309T2340Z_a.json.gz"), "hashValue": "00"},
+                {"s3Object": key("10", "1_CloudTrail_r_20240310T0010Z_b.json.gz"), "hashValue": "00"},
+                {"s3Object": key("10", "1_CloudTrail_r_20240310T0020Z_c.json.gz"), "hashValue": "00"},
+            ],
+        });
+        let stored = StoredDigest {
+            location: "/e/AWSLogs/1/CloudTrail-Digest/r/2024/03/10/1_CloudTrail-Digest_r_t_r_20240310T003000Z.json.gz".into(),
+            sha256: "ff".into(),
+            text: digest.to_string(),
+        };
+        let objects = [object(format!(
+            "/e/{}",
+            key("10", "1_CloudTrail_r_20240310T0010Z_b.json.gz")
+        ))];
+        let statuses: Vec<Status> = check(&objects, &[stored], &PublicKeys::default())
+            .checks
+            .iter()
+            .map(|c| c.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Unsigned,
+                Status::Unverified,
+                Status::NotRead,
+                Status::Missing,
+            ]
+        );
     }
 
     #[test]
