@@ -239,6 +239,11 @@ async fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         verification.checks.len(),
         counts.join(", ")
     );
+    if keys.is_empty() {
+        diag!(
+            "ctlake: no signature was checked (no --public-keys): digests were checked by hash and chain only, which whoever can rewrite the archive can rewrite too"
+        );
+    }
     Ok(if verification.is_clean() {
         ExitStatus::Success
     } else {

@@ -242,6 +242,7 @@ fn an_archive_as_delivered_verifies() {
     // only the checks that are not `valid` are printed.
     let (rows, out) = verify(&lake, dir.path(), &[]);
     assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no signature was checked"));
     assert_eq!(
         outcomes(&rows),
         vec![

@@ -58,6 +58,12 @@ impl PublicKeys {
                     .map_err(|e| {
                         bad(format!("key {}: Value is not base64: {e}", key.fingerprint))
                     })?;
+                if !is_rsa_public_key(&der) {
+                    return Err(bad(format!(
+                        "key {}: Value is not a DER RSAPublicKey, as list-public-keys gives",
+                        key.fingerprint
+                    )));
+                }
                 keys.0.insert(key.fingerprint.to_ascii_lowercase(), der);
             }
         }
@@ -123,6 +129,42 @@ pub(crate) fn check(
     }
 }
 
+/// Whether `der` is shaped as PKCS#1's `RSAPublicKey ::= SEQUENCE {
+/// modulus INTEGER, publicExponent INTEGER }`: a key list holding something
+/// else would fail every signature, and read as tampering.
+fn is_rsa_public_key(der: &[u8]) -> bool {
+    /// The value of the DER element at the start of `bytes` if its tag is
+    /// `tag`, and what follows it.
+    fn element(bytes: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&first, rest) = bytes.split_first()?;
+        let (&len, rest) = rest.split_first()?;
+        if first != tag {
+            return None;
+        }
+        let (len, rest) = if len < 0x80 {
+            (usize::from(len), rest)
+        } else {
+            let count = usize::from(len & 0x7f);
+            if count == 0 || count > 4 || rest.len() < count {
+                return None;
+            }
+            let (digits, rest) = rest.split_at(count);
+            (
+                digits.iter().fold(0usize, |n, d| n << 8 | usize::from(*d)),
+                rest,
+            )
+        };
+        (rest.len() >= len).then(|| rest.split_at(len))
+    }
+    let Some((sequence, [])) = element(der, 0x30) else {
+        return false;
+    };
+    let Some((modulus, rest)) = element(sequence, 0x02) else {
+        return false;
+    };
+    matches!(element(rest, 0x02), Some((exponent, [])) if !modulus.is_empty() && !exponent.is_empty())
+}
+
 fn unhex(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
     if !text.len().is_multiple_of(2) {
@@ -148,6 +190,23 @@ mod tests {
             signed_text("t", "b", "k", "ab", Some("ff00")),
             "t\nb/k\nab\nff00"
         );
+    }
+
+    #[test]
+    fn only_an_rsa_public_key_is_taken_for_one() {
+        // SEQUENCE { INTEGER 0x00c1, INTEGER 3 }, then a long-form length.
+        assert!(is_rsa_public_key(&[
+            0x30, 0x07, 0x02, 0x02, 0x00, 0xc1, 0x02, 0x01, 0x03
+        ]));
+        let mut long = vec![0x30, 0x81, 0x87, 0x02, 0x81, 0x81];
+        long.extend([0xab; 0x81]);
+        long.extend([0x02, 0x01, 0x03]);
+        assert!(is_rsa_public_key(&long));
+        assert!(!is_rsa_public_key(b"hello, world"));
+        assert!(!is_rsa_public_key(&[0x30, 0x03, 0x02, 0x01, 0x05]));
+        assert!(!is_rsa_public_key(&[
+            0x30, 0x07, 0x02, 0x02, 0x00, 0xc1, 0x02, 0x01, 0x03, 0x00
+        ]));
     }
 
     #[test]
