@@ -400,14 +400,17 @@ struct Chains<'a> {
 }
 
 impl<'a> Chains<'a> {
-    fn new(parsed: &'a [Digest<'a>], objects: &'a [Object]) -> Self {
+    fn new(
+        parsed: &'a [Digest<'a>],
+        objects: &'a [Object],
+        latest: &HashMap<&'a str, &'a Object>,
+    ) -> Self {
         let mut successors: HashMap<&str, Vec<&Digest>> = HashMap::new();
         for d in parsed {
             if let Some(previous) = &d.doc.previous_digest_s3_object {
                 successors.entry(name(previous)).or_default().push(d);
             }
         }
-        let latest = latest(objects);
         let unreadable: HashSet<&str> = latest
             .values()
             .filter(|o| o.kind == "digest" && o.error.is_some())
@@ -495,7 +498,8 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
             )),
         }
     }
-    for o in latest(objects).values() {
+    let latest = latest(objects);
+    for o in latest.values() {
         if let (true, Some(error)) = (o.kind == "digest", &o.error) {
             checks.push(digest_check(
                 &o.location,
@@ -504,7 +508,7 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
             ));
         }
     }
-    let chains = Chains::new(&parsed, objects);
+    let chains = Chains::new(&parsed, objects, &latest);
     let days_read: HashSet<(&str, &str, DateTime<Utc>)> = objects
         .iter()
         .filter_map(|o| match foldered(&o.location)? {
@@ -550,7 +554,7 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
     for windows in coverage.values_mut() {
         merge(windows);
     }
-    log_checks.extend(unlisted(objects, &listed, &coverage));
+    log_checks.extend(unlisted(&latest, &listed, &coverage));
     checks.sort_by(|a, b| a.object.cmp(&b.object));
     log_checks
         .sort_by(|a, b| (&a.object, &a.digest, &a.detail).cmp(&(&b.object, &b.digest, &b.detail)));
@@ -601,18 +605,18 @@ fn foldered(location: &str) -> Option<(&str, &str, Option<DateTime<Utc>>)> {
     Some((account, region, day))
 }
 
-/// Log files in `objects` that no digest lists, delivered within the hours
+/// Log files in `latest` that no digest lists, delivered within the hours
 /// the digests of their account and region cover. Where a file is and what
 /// it is called are both the archive's to lie about: the folders place it
 /// (as CloudTrail filed it), else its name; a name that gives no minute is
 /// placed by its folder's day.
 fn unlisted(
-    objects: &[Object],
+    latest: &HashMap<&str, &Object>,
     listed: &HashSet<&str>,
     coverage: &HashMap<(String, String), Windows>,
 ) -> Vec<Check> {
     let mut found = Vec::new();
-    for o in latest(objects).values().filter(|o| o.kind == "log") {
+    for o in latest.values().filter(|o| o.kind == "log") {
         let file = name(&o.location);
         if listed.contains(file) {
             continue;
@@ -850,34 +854,29 @@ fn check_log(
     let Some(copies) = copies.filter(|c| !c.is_empty()) else {
         // A digest lists the files of the hour before it, which may lie
         // in the day folder before its own: one `--start` did not select.
-        if let Some((account, region, Some(day))) = foldered(&log.s3_object)
-            && !days_read.contains(&(account, region, day))
-        {
-            return vec![Check {
-                check: "log",
-                status: Status::NotRead,
-                object: format!(
-                    "{}/{}",
-                    log.s3_bucket.as_deref().unwrap_or(&d.doc.digest_s3_bucket),
-                    log.s3_object
-                ),
-                digest,
-                detail: format!(
+        let (status, detail) = match foldered(&log.s3_object) {
+            Some((account, region, Some(day))) if !days_read.contains(&(account, region, day)) => (
+                Status::NotRead,
+                format!(
                     "listed by its digest; the lake read nothing filed on {} for {account} {region}, so that day was not selected when the archive was ingested",
                     day.format("%Y-%m-%d")
                 ),
-            }];
-        }
+            ),
+            _ => (
+                Status::Missing,
+                "listed by its digest, not in the lake: deleted, or not selected when the archive was ingested".into(),
+            ),
+        };
         return vec![Check {
             check: "log",
-            status: Status::Missing,
+            status,
             object: format!(
                 "{}/{}",
                 log.s3_bucket.as_deref().unwrap_or(&d.doc.digest_s3_bucket),
                 log.s3_object
             ),
             digest,
-            detail: "listed by its digest, not in the lake: deleted, or not selected when the archive was ingested".into(),
+            detail,
         }];
     };
     copies
