@@ -252,6 +252,35 @@ fn an_archive_as_delivered_verifies() {
             row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
         ]
     );
+
+    // The same archive collected twice, into two folders: copies of one
+    // digest are one link of its chain, each copy of a log file is checked.
+    let twice = dir.path().join("twice");
+    copy_tree(&archive, &twice.join("first"));
+    copy_tree(&archive, &twice.join("second"));
+    let lake = dir.path().join("lake-twice");
+    assert_exit(&ingest_cli(&twice, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--all", "--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    // Each copy of a digest checks each copy of the files it lists.
+    let mut statuses = std::collections::BTreeMap::new();
+    for (check, status, _) in outcomes(&rows) {
+        *statuses.entry(format!("{check} {status}")).or_insert(0) += 1;
+    }
+    assert_eq!(
+        statuses,
+        std::collections::BTreeMap::from([
+            ("digest unsigned".to_owned(), 2),
+            ("digest valid".to_owned(), 4),
+            ("log unverified".to_owned(), 4),
+            ("log valid".to_owned(), 8),
+        ]),
+        "{rows:#?}"
+    );
 }
 
 #[test]
@@ -388,10 +417,20 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
         &folder("CloudTrail-Digest").join(digest_name_at("013000")),
         forged.to_string().as_bytes(),
     );
-    // A log file whose name says nothing, filed in a covered day.
+    // A log file whose name says nothing, filed in a covered day; one whose
+    // name gives another day than its folder's; one delivered after the
+    // newest digest, which nothing can check.
     write_gz(
         &folder("CloudTrail").join("evil.json.gz"),
         &log_text(2, "DeleteTrail"),
+    );
+    write_gz(
+        &folder("CloudTrail").join(log_name("20240309T1200Z", "elsewhen")),
+        &log_text(2, "DeleteTrail"),
+    );
+    write_gz(
+        &archive.join(log_key("20240310T0305Z", "later")),
+        &log_text(3, "ListBuckets"),
     );
 
     // The first log file read once with an edited event, then as delivered.
@@ -414,9 +453,11 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
             row("digest", "invalid", &digest_name_at("013000")),
             row("digest", "unsigned", &digest_name(3)),
             // The run that read the edited version stored its events.
+            row("log", "unlisted", &log_name("20240309T1200Z", "elsewhen")),
             row("log", "modified", &log_name("20240310T0005Z", "unique0")),
             row("log", "unverified", &log_name("20240310T0140Z", "forged")),
             row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            row("log", "uncovered", &log_name("20240310T0305Z", "later")),
             row("log", "unlisted", "evil.json.gz"),
         ],
         "{rows:#?}"
@@ -427,10 +468,12 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
         "{}",
         detail(0)
     );
+    assert!(detail(2).contains("its name says account"), "{}", detail(2));
+    assert!(detail(6).contains("outside the hours"), "{}", detail(6));
     assert!(
-        detail(5).contains("its name gives no delivery time"),
+        detail(7).contains("its name gives no delivery time"),
         "{}",
-        detail(5)
+        detail(7)
     );
 
     // A digest that cannot be read is a finding, and so is a key list that

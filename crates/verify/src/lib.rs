@@ -93,6 +93,9 @@ pub enum Status {
     /// A listed log file from a day folder the lake read nothing of: not
     /// selected when the archive was ingested.
     NotRead,
+    /// A log file outside the hours every digest of its account and region
+    /// covers: nothing can vouch for it or miss it.
+    Uncovered,
     /// A digest whose signature was not checked: no public keys given.
     Unchecked,
     /// Everything checked holds.
@@ -113,18 +116,25 @@ impl Status {
             Self::Unsigned => "unsigned",
             Self::Unverified => "unverified",
             Self::NotRead => "not-read",
+            Self::Uncovered => "uncovered",
             Self::Unchecked => "unchecked",
             Self::Valid => "valid",
         }
     }
 
     /// Whether the status shows the evidence is not as CloudTrail delivered
-    /// it, or cannot be shown to be. `unsigned`, `unverified`, `not-read`
-    /// and `unchecked` say what was not checked, not that a check failed.
+    /// it, or cannot be shown to be. `unsigned`, `unverified`, `not-read`,
+    /// `uncovered` and `unchecked` say what was not checked, not that a
+    /// check failed.
     pub fn is_problem(self) -> bool {
         !matches!(
             self,
-            Self::Valid | Self::Unchecked | Self::Unsigned | Self::Unverified | Self::NotRead
+            Self::Valid
+                | Self::Unchecked
+                | Self::Unsigned
+                | Self::Unverified
+                | Self::NotRead
+                | Self::Uncovered
         )
     }
 }
@@ -381,8 +391,10 @@ struct Digest<'a> {
 /// where one digest's hour ends as the next begins.
 type Windows = Vec<Span>;
 
-/// Account, region and name of a trail.
-type Trail<'a> = (&'a str, &'a str, &'a str);
+/// A chain of digests: organization (or empty), account, region, trail
+/// and home region. An organization's trail and an account's own may share
+/// a name, and so may trails of two home regions.
+type Trail<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 /// The first and last time of something.
 type Span = (DateTime<Utc>, DateTime<Utc>);
 
@@ -411,18 +423,18 @@ impl<'a> Chains<'a> {
                 successors.entry(name(previous)).or_default().push(d);
             }
         }
-        let unreadable: HashSet<&str> = latest
+        let unreadable: Vec<&str> = latest
             .values()
             .filter(|o| o.kind == "digest" && o.error.is_some())
-            .map(|o| name(&o.location))
+            .map(|o| o.location.as_str())
             .collect();
         let mut span: HashMap<Trail, Span> = HashMap::new();
-        let names = parsed
+        let locations = parsed
             .iter()
-            .map(|d| name(&d.stored.location))
+            .map(|d| d.stored.location.as_str())
             .chain(unreadable.iter().copied());
-        for own in names {
-            if let (Some(key), Some((_, _, time))) = (trail_of(own), named(own)) {
+        for location in locations {
+            if let (Some(key), Some((_, _, time))) = (chain_of(location), named(name(location))) {
                 span.entry(key)
                     .and_modify(|(first, last)| {
                         *first = (*first).min(time);
@@ -437,7 +449,7 @@ impl<'a> Chains<'a> {
                 .map(|d| (name(&d.stored.location), d))
                 .collect(),
             successors,
-            unreadable,
+            unreadable: unreadable.into_iter().map(name).collect(),
             span,
             signatures: objects
                 .iter()
@@ -447,17 +459,19 @@ impl<'a> Chains<'a> {
         }
     }
 
-    /// Whether `own` is the newest digest the lake holds of its trail.
-    fn is_newest(&self, own: &str) -> bool {
-        let span = trail_of(own).and_then(|key| self.span.get(&key));
-        span.zip(named(own))
+    /// Whether the digest at `location` is the newest the lake holds of its
+    /// chain.
+    fn is_newest(&self, location: &str) -> bool {
+        let span = chain_of(location).and_then(|key| self.span.get(&key));
+        span.zip(named(name(location)))
             .is_some_and(|((_, last), (_, _, time))| time >= *last)
     }
 
     /// Whether `previous`, missing from the lake, is older than the first
-    /// digest the lake holds of the trail of `own`: not ingested, not lost.
-    fn before_lake(&self, own: &str, previous: &str) -> bool {
-        let first = trail_of(own).and_then(|key| self.span.get(&key));
+    /// digest the lake holds of the chain of the digest at `location`: not
+    /// ingested, not lost.
+    fn before_lake(&self, location: &str, previous: &str) -> bool {
+        let first = chain_of(location).and_then(|key| self.span.get(&key));
         first
             .zip(named(name(previous)))
             .is_some_and(|((first, _), (_, _, at))| at < *first)
@@ -605,8 +619,9 @@ fn foldered(location: &str) -> Option<(&str, &str, Option<DateTime<Utc>>)> {
     Some((account, region, day))
 }
 
-/// Log files in `latest` that no digest lists, delivered within the hours
-/// the digests of their account and region cover. Where a file is and what
+/// Log files in `latest` that no digest lists: `unlisted` when delivered
+/// within the hours the digests of their account and region cover,
+/// `uncovered` when outside them. Where a file is and what
 /// it is called are both the archive's to lie about: the folders place it
 /// (as CloudTrail filed it), else its name; a name that gives no minute is
 /// placed by its folder's day.
@@ -623,20 +638,38 @@ fn unlisted(
         }
         let by_name = named(file);
         let by_folder = foldered(&o.location);
+        let uncovered = |detail: String| Check {
+            check: "log",
+            status: Status::Uncovered,
+            object: o.location.clone(),
+            digest: None,
+            detail,
+        };
         let Some((account, region)) = by_folder
             .map(|(a, r, _)| (a, r))
             .or(by_name.map(|(a, r, _)| (a, r)))
         else {
+            found.push(uncovered(
+                "neither its folders nor its name give its account and region: no digest can list it".into(),
+            ));
             continue;
         };
         let Some(windows) = coverage.get(&(account.to_owned(), region.to_owned())) else {
+            found.push(uncovered(format!(
+                "the lake holds no digest of {account} {region}: not checked"
+            )));
             continue;
         };
         // A name gives the delivery minute: the whole minute must lie in
-        // the digests' hours for the file to belong in one. Without one, any
-        // hour of the folder's day does.
-        let (from, to, placed) = match (by_name, by_folder.and_then(|(_, _, day)| day)) {
-            (Some((_, _, minute)), _) => (
+        // the digests' hours for the file to belong in one. Without one, or
+        // with a day other than its folder's (CloudTrail files by delivery
+        // day), any hour of the folder's day does.
+        let folder_day = by_folder.and_then(|(_, _, day)| day);
+        let minute = by_name
+            .map(|(_, _, minute)| minute)
+            .filter(|m| folder_day.is_none_or(|day| m.date_naive() == day.date_naive()));
+        let (from, to, placed) = match (minute, folder_day) {
+            (Some(minute), _) => (
                 minute,
                 minute + chrono::Duration::minutes(1),
                 "delivered at",
@@ -644,53 +677,88 @@ fn unlisted(
             (None, Some(day)) => (
                 day,
                 day + chrono::Duration::days(1),
-                "its name gives no delivery time; filed on",
+                "its name gives no delivery time on its folder's day; filed on",
             ),
-            (None, None) => continue,
+            (None, None) => {
+                found.push(uncovered(
+                    "neither its name nor its folders give its delivery time: not checked".into(),
+                ));
+                continue;
+            }
         };
         let inside = |(s, e): &&(DateTime<Utc>, DateTime<Utc>)| {
-            if placed == "delivered at" {
+            if minute.is_some() {
                 *s <= from && to <= *e
             } else {
                 *s < to && from < *e
             }
         };
-        if let Some((s, e)) = windows.iter().find(inside) {
-            let mut detail = format!(
-                "{placed} {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
-                if placed == "delivered at" {
-                    from.format("%Y-%m-%dT%H:%MZ").to_string()
+        let Some((s, e)) = windows.iter().find(inside) else {
+            found.push(uncovered(format!(
+                "{placed} {}, outside the hours digests of {account} {region} cover: not checked",
+                from.format(if minute.is_some() {
+                    "%Y-%m-%dT%H:%MZ"
                 } else {
-                    from.format("%Y-%m-%d").to_string()
-                },
-                s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "%Y-%m-%d"
+                }),
+            )));
+            continue;
+        };
+        let mut detail = format!(
+            "{placed} {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
+            from.format(if minute.is_some() {
+                "%Y-%m-%dT%H:%MZ"
+            } else {
+                "%Y-%m-%d"
+            }),
+            s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        if let Some((a, r, t)) =
+            by_name.filter(|(a, r, t)| (*a, *r) != (account, region) || minute != Some(*t))
+        {
+            detail = format!(
+                "{detail}; its name says account {a} region {r} at {}",
+                t.format("%Y-%m-%dT%H:%MZ")
             );
-            if let Some((a, r, _)) = by_name.filter(|(a, r, _)| (*a, *r) != (account, region)) {
-                detail = format!("{detail}; its name says account {a} region {r}");
-            }
-            found.push(Check {
-                check: "log",
-                status: Status::Unlisted,
-                object: o.location.clone(),
-                digest: None,
-                detail,
-            });
         }
+        found.push(Check {
+            check: "log",
+            status: Status::Unlisted,
+            object: o.location.clone(),
+            digest: None,
+            detail,
+        });
     }
     found
 }
 
-/// Account, region and trail a digest's name gives: its chain.
-fn trail_of(file: &str) -> Option<(&str, &str, &str)> {
+/// Account, region, trail and home region a digest's name gives.
+fn trail_of(file: &str) -> Option<(&str, &str, &str, &str)> {
     let stem = digest_stem(file);
     let parts: Vec<&str> = stem.split('_').collect();
     if parts.len() < 6 || parts[1] != "CloudTrail-Digest" {
         return None;
     }
-    let trail_end = stem.len() - parts[parts.len() - 1].len() - parts[parts.len() - 2].len() - 2;
+    let home = parts[parts.len() - 2];
+    let trail_end = stem.len() - parts[parts.len() - 1].len() - home.len() - 2;
     let trail_start = parts[0].len() + parts[1].len() + parts[2].len() + 3;
-    Some((parts[0], parts[2], stem.get(trail_start..trail_end)?))
+    Some((parts[0], parts[2], stem.get(trail_start..trail_end)?, home))
+}
+
+/// The chain of the digest at `location`: its name's trail, and the
+/// organization folder above its account's, if any.
+fn chain_of(location: &str) -> Option<Trail<'_>> {
+    let (account, region, trail, home) = trail_of(name(location))?;
+    let parts: Vec<&str> = location.split('/').collect();
+    let org = parts
+        .iter()
+        .rposition(|p| *p == "CloudTrail-Digest")
+        .and_then(|at| at.checked_sub(2))
+        .map(|at| parts[at])
+        .filter(|folder| folder.starts_with("o-"))
+        .unwrap_or("");
+    Some((org, account, region, trail, home))
 }
 
 fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
@@ -718,15 +786,22 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
     }
     found.extend(check_previous(d, chains));
     let successors = chains.successors.get(own).map_or(&[][..], Vec::as_slice);
-    if successors.len() > 1 {
+    // Copies of one digest (the archive collected twice) are one successor.
+    let distinct: HashSet<(&str, &str)> = successors
+        .iter()
+        .map(|s| (name(&s.stored.location), s.stored.sha256.as_str()))
+        .collect();
+    if distinct.len() > 1 {
         found.push((
             Status::Invalid,
             format!(
                 "{} digests name it as their previous one, where a chain goes on in one: {}",
-                successors.len(),
-                successors
+                distinct.len(),
+                distinct
                     .iter()
-                    .map(|s| name(&s.stored.location))
+                    .map(|(name, _)| *name)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -747,7 +822,7 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
         ));
     }
     let signature = own_signature.or(given.first().copied());
-    if signature.is_none() && !chains.is_newest(own) {
+    if signature.is_none() && !chains.is_newest(&d.stored.location) {
         found.push((
             Status::Invalid,
             "its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone)".into(),
@@ -769,7 +844,6 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
 
 /// The link from `d` to the digest before it.
 fn check_previous(d: &Digest, chains: &Chains) -> Option<(Status, String)> {
-    let own = name(&d.stored.location);
     let Some(previous) = &d.doc.previous_digest_s3_object else {
         return Some((
             Status::Valid,
@@ -796,7 +870,7 @@ fn check_previous(d: &Digest, chains: &Chains) -> Option<(Status, String)> {
             ),
         ));
     }
-    (!chains.before_lake(own, previous)).then(|| {
+    (!chains.before_lake(&d.stored.location, previous)).then(|| {
         (
             Status::Missing,
             format!("its previous digest {previous} is not in the lake"),
@@ -1015,7 +1089,7 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2024-03-10T01:22:33+00:00");
         assert_eq!(
             trail_of(file),
-            Some(("111122223333", "eu-west-1", "my_trail"))
+            Some(("111122223333", "eu-west-1", "my_trail", "us-east-1"))
         );
         assert_eq!(named("notes.json.gz"), None);
         let late = "111122223333_CloudTrail-Digest_eu-west-1_t_us-east-1_20240310T012233Z_backfill.json.gz";
@@ -1023,6 +1097,15 @@ mod tests {
             named(late).unwrap().2.to_rfc3339(),
             "2024-03-10T01:22:33+00:00"
         );
-        assert_eq!(trail_of(late), Some(("111122223333", "eu-west-1", "t")));
+        assert_eq!(
+            trail_of(late),
+            Some(("111122223333", "eu-west-1", "t", "us-east-1"))
+        );
+        // An organization's trail and the account's own, of one name.
+        let org =
+            format!("/e/AWSLogs/o-abc/111122223333/CloudTrail-Digest/eu-west-1/2024/03/10/{file}");
+        let own = format!("/e/AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2024/03/10/{file}");
+        assert_eq!(chain_of(&org).unwrap().0, "o-abc");
+        assert_eq!(chain_of(&own).unwrap().0, "");
     }
 }
