@@ -397,6 +397,85 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
     let keys = signed_archive(&archive, false);
     let keys_file = dir.path().join("keys.json");
     std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let disguised = add_forgeries(&archive);
+    let folder =
+        |service: &str| archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"));
+
+    // The first log file read once with an edited event, then as delivered.
+    let first = archive.join(log_key("20240310T0005Z", "unique0"));
+    write_gz(&first, &log_text(0, "StopLogging"));
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    write_gz(&first, &log_text(0, "ListBuckets"));
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "invalid", &digest_name_at("013000")),
+            row("digest", "unsigned", &digest_name(3)),
+            row("log", "unlisted", &disguised),
+            // The run that read the edited version stored its events.
+            row("log", "unlisted", &log_name("20240309T1200Z", "elsewhen")),
+            row("log", "modified", &log_name("20240310T0005Z", "unique0")),
+            row("log", "unverified", &log_name("20240310T0140Z", "forged")),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            row("log", "uncovered", &log_name("20240310T0305Z", "later")),
+            row("log", "unlisted", "evil.json.gz"),
+        ],
+        "{rows:#?}"
+    );
+    let detail = |i: usize| rows[i]["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail(0).contains("not the newest digest of its trail"),
+        "{}",
+        detail(0)
+    );
+    assert!(detail(3).contains("its name says account"), "{}", detail(3));
+    assert!(detail(7).contains("outside the hours"), "{}", detail(7));
+    assert!(
+        detail(8).contains("its name gives no delivery time"),
+        "{}",
+        detail(8)
+    );
+
+    // A digest that cannot be read is a finding, and so is a key list that
+    // holds no key.
+    write_gz(&folder("CloudTrail-Digest").join(digest_name(2)), b"[1, 2");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 1);
+    let (rows, out) = verify(&lake, dir.path(), &[]);
+    assert_exit(&out, 1);
+    let broken = rows
+        .iter()
+        .find(|r| r["object"].as_str().unwrap().ends_with(&digest_name(2)))
+        .unwrap();
+    assert_eq!(broken["status"], "unreadable", "{rows:#?}");
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"PublicKeyList": []}"#).unwrap();
+    let out = ctlake(
+        &[
+            "verify",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--public-keys",
+            empty.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no key"));
+}
+
+/// Adds to the signed archive at `archive` what
+/// `forged_digests_odd_names_and_earlier_versions_are_found` must find.
+/// Returns the name of the log file put in the Insight folder.
+fn add_forgeries(archive: &Path) -> String {
     let folder =
         |service: &str| archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"));
     // A made-up digest in the middle of the chain, unsigned, starting a
@@ -432,73 +511,12 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
         &archive.join(log_key("20240310T0305Z", "later")),
         &log_text(3, "ListBuckets"),
     );
-
-    // The first log file read once with an edited event, then as delivered.
-    let first = archive.join(log_key("20240310T0005Z", "unique0"));
-    write_gz(&first, &log_text(0, "StopLogging"));
-    let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    write_gz(&first, &log_text(0, "ListBuckets"));
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-
-    let (rows, out) = verify(
-        &lake,
-        dir.path(),
-        &["--public-keys", keys_file.to_str().unwrap()],
+    // Ordinary events in a file of the Insight folder, which digests need not list.
+    let disguised =
+        format!("{ACCOUNT}_CloudTrail-Insight_{REGION}_20240310T0150Z_disguised.json.gz");
+    write_gz(
+        &folder("CloudTrail-Insight").join(&disguised),
+        &log_text(1, "PutBucketPolicy"),
     );
-    assert_exit(&out, 1);
-    assert_eq!(
-        outcomes(&rows),
-        vec![
-            row("digest", "invalid", &digest_name_at("013000")),
-            row("digest", "unsigned", &digest_name(3)),
-            // The run that read the edited version stored its events.
-            row("log", "unlisted", &log_name("20240309T1200Z", "elsewhen")),
-            row("log", "modified", &log_name("20240310T0005Z", "unique0")),
-            row("log", "unverified", &log_name("20240310T0140Z", "forged")),
-            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
-            row("log", "uncovered", &log_name("20240310T0305Z", "later")),
-            row("log", "unlisted", "evil.json.gz"),
-        ],
-        "{rows:#?}"
-    );
-    let detail = |i: usize| rows[i]["detail"].as_str().unwrap().to_owned();
-    assert!(
-        detail(0).contains("not the newest digest of its trail"),
-        "{}",
-        detail(0)
-    );
-    assert!(detail(2).contains("its name says account"), "{}", detail(2));
-    assert!(detail(6).contains("outside the hours"), "{}", detail(6));
-    assert!(
-        detail(7).contains("its name gives no delivery time"),
-        "{}",
-        detail(7)
-    );
-
-    // A digest that cannot be read is a finding, and so is a key list that
-    // holds no key.
-    write_gz(&folder("CloudTrail-Digest").join(digest_name(2)), b"[1, 2");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 1);
-    let (rows, out) = verify(&lake, dir.path(), &[]);
-    assert_exit(&out, 1);
-    let broken = rows
-        .iter()
-        .find(|r| r["object"].as_str().unwrap().ends_with(&digest_name(2)))
-        .unwrap();
-    assert_eq!(broken["status"], "unreadable", "{rows:#?}");
-    let empty = dir.path().join("empty.json");
-    std::fs::write(&empty, r#"{"PublicKeyList": []}"#).unwrap();
-    let out = ctlake(
-        &[
-            "verify",
-            "--lake",
-            lake.to_str().unwrap(),
-            "--public-keys",
-            empty.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no key"));
+    disguised
 }
