@@ -139,6 +139,21 @@ impl Unzip3 for Option<(String, String, String)> {
     }
 }
 
+/// The signed archive in `dir/archive` and its key list in `dir/keys.json`.
+fn signed_case(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let archive = dir.join("archive");
+    let keys = signed_archive(&archive, false);
+    let keys_file = dir.join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    (archive, keys_file)
+}
+
+/// The folder of `service` (`CloudTrail`, `CloudTrail-Digest`, …) for the
+/// archive's one day.
+fn day_folder(archive: &Path, service: &str) -> std::path::PathBuf {
+    archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"))
+}
+
 /// `ctlake verify` of `lake` with `extra` arguments, as JSON rows, and the
 /// process's output.
 fn verify(lake: &Path, scratch: &Path, extra: &[&str]) -> (Vec<Value>, std::process::Output) {
@@ -198,10 +213,7 @@ fn log_name(stamp: &str, unique: &str) -> String {
 #[test]
 fn an_archive_as_delivered_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let keys = signed_archive(&archive, false);
-    let keys_file = dir.path().join("keys.json");
-    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
     let lake = dir.path().join("lake");
     assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
 
@@ -286,10 +298,7 @@ fn an_archive_as_delivered_verifies() {
 #[test]
 fn tampering_with_logs_and_digests_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let keys = signed_archive(&archive, false);
-    let keys_file = dir.path().join("keys.json");
-    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
     let tampered = dir.path().join("tampered");
     copy_tree(&archive, &tampered);
     // One event renamed, one log file deleted, one added in a covered hour.
@@ -393,13 +402,9 @@ fn a_digest_that_is_not_json_fails_its_object_and_a_lake_without_digests_has_not
 #[test]
 fn forged_digests_odd_names_and_earlier_versions_are_found() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let keys = signed_archive(&archive, false);
-    let keys_file = dir.path().join("keys.json");
-    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
     let disguised = add_forgeries(&archive);
-    let folder =
-        |service: &str| archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"));
+    let folder = |service: &str| day_folder(&archive, service);
 
     // The first log file read once with an edited event, then as delivered.
     let first = archive.join(log_key("20240310T0005Z", "unique0"));
@@ -476,8 +481,7 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
 /// `forged_digests_odd_names_and_earlier_versions_are_found` must find.
 /// Returns the name of the log file put in the Insight folder.
 fn add_forgeries(archive: &Path) -> String {
-    let folder =
-        |service: &str| archive.join(format!("AWSLogs/{ACCOUNT}/{service}/{REGION}/2024/03/10"));
+    let folder = |service: &str| day_folder(archive, service);
     // A made-up digest in the middle of the chain, unsigned, starting a
     // chain of its own, that lists a log file added with it.
     let forged_log = log_key("20240310T0140Z", "forged");
