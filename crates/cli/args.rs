@@ -318,7 +318,8 @@ pub struct QueryArgs {
     #[command(flatten)]
     pub lake: LakeArg,
     /// SQL to run (one or more statements separated by `;`).
-    #[arg(long, short = 'e', value_name = "SQL")]
+    // SQL may open with a `--` comment or a negative number.
+    #[arg(long, short = 'e', value_name = "SQL", allow_hyphen_values = true)]
     pub execute: Option<String>,
     /// File of SQL to run.
     #[arg(long, short = 'f', value_name = "FILE")]

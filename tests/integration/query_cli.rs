@@ -28,7 +28,8 @@ fn raw_archive_is_ingested_once_and_queried() {
             "query",
             &sample(),
             "-e",
-            "SELECT count(*) AS n FROM cloudtrail",
+            // Saved queries often open with a comment: SQL, not an option.
+            "-- how many\nSELECT count(*) AS n FROM cloudtrail",
             "--format",
             "ndjson",
         ],
@@ -142,19 +143,59 @@ fn the_lake_is_read_only_but_results_can_be_exported() {
             .map(|e| e.unwrap().into_path())
             .collect()
     };
+    let name = lake.file_name().unwrap().to_str().unwrap();
+    std::os::unix::fs::symlink(&lake, dir.path().join("link")).unwrap();
+    std::fs::create_dir(dir.path().join("work")).unwrap();
     let before = files();
     let inside = lake.join("cloudtrail/export.csv");
-    for sql in [
-        "INSERT INTO cloudtrail SELECT * FROM cloudtrail".to_owned(),
-        "DELETE FROM cloudtrail WHERE eventname = 'StopLogging'".to_owned(),
-        "DROP TABLE cloudtrail".to_owned(),
-        format!("COPY (SELECT 1) TO '{}'", inside.display()),
-        format!(
-            "CREATE EXTERNAL TABLE copy STORED AS PARQUET LOCATION '{}/cloudtrail/'",
-            lake.display()
+    // The lake given through `..` or a link, and targets that reach it
+    // through a missing folder's `..` or through the link.
+    let through_parent = format!("../{name}");
+    for (lake_arg, sql) in [
+        (
+            lake_arg,
+            "INSERT INTO cloudtrail SELECT * FROM cloudtrail".to_owned(),
+        ),
+        (
+            lake_arg,
+            "DELETE FROM cloudtrail WHERE eventname = 'StopLogging'".to_owned(),
+        ),
+        (lake_arg, "DROP TABLE cloudtrail".to_owned()),
+        (
+            lake_arg,
+            format!("COPY (SELECT 1) TO '{}'", inside.display()),
+        ),
+        (
+            lake_arg,
+            format!(
+                "CREATE EXTERNAL TABLE copy STORED AS PARQUET LOCATION '{}/cloudtrail/'",
+                lake.display()
+            ),
+        ),
+        (
+            &through_parent,
+            format!("COPY (SELECT 1) TO 'missing/../../{name}/cloudtrail/a.csv'"),
+        ),
+        (
+            &through_parent,
+            "COPY (SELECT 1) TO '../link/b.csv'".to_owned(),
+        ),
+        (
+            "../link",
+            format!("COPY (SELECT 1) TO '{}'", inside.display()),
+        ),
+        (
+            lake_arg,
+            format!(
+                "COPY (SELECT 1) TO 'file://{}/c.csv'",
+                dir.path().join("link").display()
+            ),
         ),
     ] {
-        let out = ctlake(&["query", lake_arg, "-e", &sql], dir.path());
+        let out = common::command(&["query", lake_arg, "-e", &sql], dir.path())
+            .current_dir(dir.path().join("work"))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{sql}: {stderr}");
         assert!(

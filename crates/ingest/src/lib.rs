@@ -524,7 +524,7 @@ fn refuse_overlapping_inputs(inputs: &[Location]) -> Result<()> {
 fn holds(outer: &Location, inner: &Location) -> bool {
     match (outer, inner) {
         (Location::Local(outer), Location::Local(inner)) => {
-            let (outer, inner) = (physical(outer), physical(inner));
+            let (outer, inner) = (ctlake_store::physical(outer), ctlake_store::physical(inner));
             inner == outer || (outer.is_dir() && inner.starts_with(&outer))
         }
         (
@@ -541,30 +541,6 @@ fn holds(outer: &Location, inner: &Location) -> bool {
         }
         _ => false,
     }
-}
-
-/// The file a path names, with symlinks and `..` resolved as far as the
-/// path exists (a lake is often not created yet). Each part is resolved on
-/// the one before, which is physical already, so `..` is its real parent;
-/// past the first missing folder no part can be a symlink.
-fn physical(path: &std::path::Path) -> std::path::PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let mut real = std::path::PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                real.pop();
-            }
-            std::path::Component::CurDir => {}
-            part => {
-                real.push(part);
-                if let Ok(resolved) = std::fs::canonicalize(&real) {
-                    real = resolved;
-                }
-            }
-        }
-    }
-    real
 }
 
 /// Walks every archive, classifies what it lists, and passes on the objects

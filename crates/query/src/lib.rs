@@ -217,14 +217,28 @@ fn guard(statement: &datafusion::sql::parser::Statement, lake: Option<&str>) -> 
     }
 }
 
-/// Whether `target` (a path or URL) is at or under the lake `root`.
+/// Whether `target` (a path or URL) is at or under the lake `root`, read
+/// as DataFusion will write it: through its URL, with symlinks and `..`
+/// resolved, so neither `other/../lake` nor a link to the lake gets past.
 fn is_inside(target: &str, root: &str) -> bool {
-    if root.starts_with("s3://") {
-        let root = root.trim_end_matches('/');
-        return target == root || target.starts_with(&format!("{root}/"));
+    let Ok(listing) = ListingTableUrl::parse(target) else {
+        return false;
+    };
+    let url: &url::Url = listing.as_ref();
+    if let Some(root) = root.strip_prefix("s3://") {
+        let (bucket, prefix) = root
+            .trim_end_matches('/')
+            .split_once('/')
+            .unwrap_or((root, ""));
+        let key = listing.prefix().as_ref();
+        return url.scheme() == "s3"
+            && url.host_str() == Some(bucket)
+            && (prefix.is_empty() || key == prefix || key.starts_with(&format!("{prefix}/")));
     }
-    let path = target.strip_prefix("file://").unwrap_or(target);
-    std::path::absolute(path).is_ok_and(|p| p.starts_with(root))
+    url.scheme() == "file"
+        && url
+            .to_file_path()
+            .is_ok_and(|path| ctlake_store::physical(&path).starts_with(root))
 }
 
 pub use ctlake_schema::is_lake;
@@ -249,7 +263,9 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         &std::fs::read(root.join(META_DIR).join(MARKER_FILE))?,
         &root.display(),
     )?;
-    let root = std::path::absolute(root)?;
+    // Symlinks and `..` resolved: object_store refuses a path with `..`, and
+    // the write guard compares targets with the lake's real folder.
+    let root = ctlake_store::physical(root);
     let store_root =
         StorePath::from_absolute_path(&root).map_err(|e| DataFusionError::External(Box::new(e)))?;
     ctx.register_object_store(
@@ -443,7 +459,7 @@ pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<Lake
     let (url, root) = match location {
         Location::Local(path) => (
             ObjectStoreUrl::local_filesystem(),
-            StorePath::from_absolute_path(std::path::absolute(path)?)
+            StorePath::from_absolute_path(ctlake_store::physical(path))
                 .map_err(|e| DataFusionError::External(Box::new(e)))?,
         ),
         Location::S3 { bucket, prefix } => (

@@ -53,6 +53,30 @@ pub enum Error {
     },
 }
 
+/// The file a path names, with symlinks and `..` resolved as far as the
+/// path exists (a lake is often not created yet). Each part is resolved on
+/// the one before, which is physical already, so `..` is its real parent;
+/// past the first missing folder no part can be a symlink.
+pub fn physical(path: &std::path::Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut real = std::path::PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                real.pop();
+            }
+            std::path::Component::CurDir => {}
+            part => {
+                real.push(part);
+                if let Ok(resolved) = std::fs::canonicalize(&real) {
+                    real = resolved;
+                }
+            }
+        }
+    }
+    real
+}
+
 /// A place given on the command line: a local path or an S3 prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
