@@ -38,6 +38,11 @@ fn put(archive: &Path, name: &str, text: &str) {
 /// are complete before its cut.
 fn bad_archive(archive: &Path) -> usize {
     let mut good: Vec<String> = (0..5).map(|i| rec(&format!("good-{i}"), "")).collect();
+    // Whole numbers written as floats, as Insight thresholds are.
+    good[0] = rec(
+        "good-0",
+        r#","requestParameters":{"threshold":70.0,"size":1e1,"zero":-0.0}"#,
+    );
     // New fields of a future event version, at the top and in userIdentity.
     good[4] = good[4]
         .replacen(
@@ -57,11 +62,17 @@ fn bad_archive(archive: &Path) -> usize {
 
     let complete = write_truncated(archive);
     write_broken(archive);
-    // Re-delivered: good-0 pretty-printed with its keys in another order (a
-    // duplicate), good-1 with other content (a conflict), and one action's
-    // copies for two accounts (sharedEventID: two events).
+    // Re-delivered: good-0 pretty-printed with its keys in another order
+    // and its numbers spelled as a re-export spells them (a duplicate),
+    // good-1 with other content (a conflict), and one action's copies for
+    // two accounts (sharedEventID: two events).
     let pretty =
         serde_json::to_string_pretty(&serde_json::from_str::<Value>(&good[0]).unwrap()).unwrap();
+    let pretty = pretty
+        .replace("70.0", "70")
+        .replace("10.0", "1E+1")
+        .replace("-0.0", "0");
+    assert!(pretty.contains(r#""threshold": 70,"#), "{pretty}");
     let conflicting = rec("good-1", "").replace("GetObject", "DeleteObject");
     let shared = |account: &str| {
         rec("shared-1", r#","sharedEventID":"s-1""#).replace(

@@ -1,7 +1,7 @@
 //! A record's content hash, over a canonical form of its JSON: object keys
 //! sorted (by their decoded text, stable for repeated keys), no white
 //! space, strings re-escaped one way, numbers written from their 64-bit
-//! value. Two deliveries of one event hash the same however they were
+//! value (a whole one as an integer). Two deliveries of one event hash the same however they were
 //! serialised (a pretty-printed export, another key order); any other
 //! difference gives another hash.
 //!
@@ -141,10 +141,24 @@ fn writes_back(text: &str) -> bool {
     let Ok(value) = text.parse::<f64>() else {
         return false;
     };
-    let Ok(written) = serde_json::to_string(&value) else {
-        return false;
+    let written = match whole(value) {
+        Some(n) => n.to_string(),
+        None => match serde_json::to_string(&value) {
+            Ok(written) => written,
+            Err(_) => return false,
+        },
     };
     decimal(text) == decimal(&written)
+}
+
+/// 2⁶³: 64-bit integers run from −2⁶³ to 2⁶⁴ − 1.
+const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// A whole float in the range of 64-bit integers, as the integer the
+/// canonical form writes for it, so `70.0`, `7e1` and `70` (a re-export's
+/// spelling) are one value, as they are in JSON.
+fn whole(v: f64) -> Option<i128> {
+    (v.fract() == 0.0 && (-TWO_TO_63..2.0 * TWO_TO_63).contains(&v)).then_some(v as i128)
 }
 
 /// A decimal number's sign, significant digits and exponent of its last
@@ -164,7 +178,8 @@ fn decimal(text: &str) -> (bool, String, i64) {
     let significant = digits.trim_end_matches('0');
     let scale = exponent - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
     if significant.is_empty() {
-        return (negative, String::new(), 0);
+        // Zero has no sign: `-0.0` is written `0`.
+        return (false, String::new(), 0);
     }
     (negative, significant.to_owned(), scale)
 }
@@ -336,7 +351,11 @@ impl<'de> Visitor<'de> for Canon<'_> {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         self.buffers.fractions = true;
-        serde_json::to_writer(&mut self.buffers.out, &v).map_err(E::custom)
+        match whole(v) {
+            Some(n) => serde_json::to_writer(&mut self.buffers.out, &n),
+            None => serde_json::to_writer(&mut self.buffers.out, &v),
+        }
+        .map_err(E::custom)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         write_str(&mut self.buffers.out, v);
@@ -437,6 +456,22 @@ mod tests {
             hash(r#"{"n":[1.50,0.00,-2000.0]}"#)
         );
         assert_eq!(hash(r#"{"n":1.5}"#), hash(r#"{ "n" : 15e-1 }"#));
+        // Whole numbers are one value whether written as integers or not.
+        for (a, b) in [
+            ("70", "70.0"),
+            ("10", "1e1"),
+            ("0", "-0.0"),
+            ("-3", "-3.000"),
+            ("9007199254740992", "9007199254740992.0"),
+            ("100000000000000000000", "1e20"),
+            ("9223372036854775808", "9223372036854775808.0"),
+            ("-9223372036854775808", "-9.223372036854775808e18"),
+        ] {
+            let (a, b) = (format!(r#"{{"n":{a}}}"#), format!(r#"{{"n":{b}}}"#));
+            assert_eq!(hash(&a), hash(&b), "{a} {b}");
+        }
+        assert_ne!(hash(r#"{"n":70}"#), hash(r#"{"n":70.5}"#));
+        assert_ne!(hash(r#"{"n":70}"#), hash(r#"{"n":"70"}"#));
         for written in ["0.1", "1.5", "1.8446744073709552e19", "-0.0", "5e-324"] {
             assert!(writes_back(written), "{written}");
         }
