@@ -1279,7 +1279,11 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 },
                 ("format_datetime", 2) => match text_literal(args[1]) {
                     Some(format) => {
-                        format!("to_char({}, {})", arg(0), quote(&joda_format(format)?))
+                        format!(
+                            "to_char(zoned_timestamp({}), {})",
+                            arg(0),
+                            quote(&joda_format(format)?)
+                        )
                     }
                     None => return Ok(None),
                 },
@@ -1451,7 +1455,8 @@ fn joda_format(joda: &str) -> Result<String> {
             ('M', _) => "%B",
             ('d', 1) => "%-d",
             ('d', _) => "%d",
-            ('D', _) => "%j",
+            ('D', 1) => "%-j",
+            ('D', 3..) => "%j",
             ('e', _) => "%u",
             ('E', 1..=3) => "%a",
             ('E', _) => "%A",

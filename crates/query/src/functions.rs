@@ -1,6 +1,8 @@
 //! Trino functions Lake queries use that DataFusion has no equivalent for:
 //! `date_diff`, `date_add`, `json_parse`, `json_array_contains`, and the
-//! values of a free-form field read as a map (`map_values`).
+//! values of a free-form field read as a map (`map_values`); and
+//! `zoned_timestamp`, which reads a time without a zone as UTC for
+//! `format_datetime`.
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(Trino::new("json_map_values")),
         ScalarUDF::from(Trino::new("json_map_entries")),
         ScalarUDF::from(Trino::new("regexp_extract_all")),
+        ScalarUDF::from(Trino::new("zoned_timestamp")),
     ]
 }
 
@@ -63,6 +66,12 @@ impl ScalarUDFImpl for Trino {
             ("date_diff", 3) => vec![DataType::Utf8, utc_nanos(), utc_nanos()],
             ("date_add", 3) => vec![DataType::Utf8, DataType::Int64, utc_nanos()],
             ("json_parse" | "json_map_values" | "json_map_entries", 1) => vec![DataType::Utf8],
+            // A time with a zone keeps it; one without is read as UTC, as
+            // Lake's session zone is, so `format_datetime` can print `Z`.
+            ("zoned_timestamp", 1) => match &arg_types[0] {
+                zoned @ DataType::Timestamp(_, Some(_)) => vec![zoned.clone()],
+                _ => vec![utc_nanos()],
+            },
             ("regexp_extract_all", 2) => vec![DataType::Utf8, DataType::Utf8],
             ("regexp_extract_all", 3) => vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
             ("json_array_contains", 2) => {
@@ -85,8 +94,9 @@ impl ScalarUDFImpl for Trino {
         Ok(expected)
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.name {
+            "zoned_timestamp" => arg_types[0].clone(),
             "date_diff" => DataType::Int64,
             "date_add" => utc_nanos(),
             "json_array_contains" => DataType::Boolean,
@@ -102,6 +112,10 @@ impl ScalarUDFImpl for Trino {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if self.name == "zoned_timestamp" {
+            // Coercion did the work.
+            return Ok(args.args[0].clone());
+        }
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let out = match self.name {
             "date_diff" => date_diff(&arrays)?,
@@ -147,18 +161,34 @@ fn time(nanos: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_nanos(nanos)
 }
 
-/// Whole months from `a` to `b`, counted as Trino does: a month is complete
-/// when the day and time of day have come round again.
+/// Whole months from `a` to `b`, counted as Trino (Joda) does: a month is
+/// complete when the day and time of day have come round again, and the
+/// last day of a short month stands for the days it lacks (January 31 to
+/// February 29 is a month).
 fn months_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    if b < a {
+        return -months_between(b, a);
+    }
     let months = i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
-    let rest = |t: DateTime<Utc>| (t.day(), t.time());
-    if months > 0 && rest(b) < rest(a) {
+    let mut day = a.day();
+    if b.day() == days_in_month(b) {
+        day = day.min(b.day());
+    }
+    if (b.day(), b.time()) < (day, a.time()) {
         months - 1
-    } else if months < 0 && rest(b) > rest(a) {
-        months + 1
     } else {
         months
     }
+}
+
+fn days_in_month(t: DateTime<Utc>) -> u32 {
+    let first = t
+        .date_naive()
+        .with_day(1)
+        .expect("every month has a first day");
+    first.checked_add_months(Months::new(1)).map_or(31, |next| {
+        u32::try_from((next - first).num_days()).unwrap_or(31)
+    })
 }
 
 fn date_diff(arrays: &[ArrayRef]) -> Result<ArrayRef> {
