@@ -643,6 +643,8 @@ fn files_are_read_by_their_exact_names() {
     assert!(failed[0].0.ends_with("/a\u{FFFD}.json.gz"), "{failed:?}");
     assert!(failed[0].1.contains("not valid UTF-8"), "{failed:?}");
     assert!(failed[1].0.ends_with("/dangling.json.gz"), "{failed:?}");
+    // Every entry listed is read or failed, the dangling link too.
+    assert_eq!((report.objects_listed, report.objects_read), (5, 3));
 }
 
 #[test]

@@ -565,6 +565,8 @@ async fn list_all(
                 let listed = match entry {
                     Ok(listed) => listed,
                     Err(e) => {
+                        // Listed, if not readable: it is one of the failed.
+                        counts.listed += 1;
                         unlisted += 1;
                         counts.unreadable.push(ObjectFailure {
                             location: e.location().unwrap_or_default().to_owned(),

@@ -49,7 +49,9 @@ pub struct IngestReport {
     pub run_id: String,
     /// The archives read, as given.
     pub inputs: Vec<String>,
-    /// Objects listed under the inputs.
+    /// Objects listed under the inputs, with entries that could not be
+    /// read (a dangling link: one of the `failures`): the listed are the
+    /// read, digests, skipped, not selected, unchanged and failed.
     pub objects_listed: u64,
     /// Log and Insight objects read to the end.
     pub objects_read: u64,
