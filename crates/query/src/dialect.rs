@@ -931,6 +931,26 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
             "eventjsonchecksum" => parse_expr("encode(sha256(eventjson), 'hex')").map(Some),
             _ => Ok(None),
         },
+        // requestParameters.bucketName: a map has members, not fields, in
+        // Lake too; say what to write rather than fail on the text type.
+        Expr::CompoundIdentifier(parts)
+            if parts
+                .iter()
+                .rev()
+                .skip(1)
+                .any(|p| is_json_column(&p.value.to_lowercase())) =>
+        {
+            let at = parts
+                .iter()
+                .position(|p| is_json_column(&p.value.to_lowercase()))
+                .expect("the guard found one");
+            let (column, member) = (&parts[at].value, &parts[at + 1].value);
+            Err(DataFusionError::Plan(format!(
+                "{expr}: {column} is a map of JSON values, not a struct, in Lake as here; write element_at({column}, {}) or {column}[{}] (json_extract_scalar(eventjson, '$.{column}.{member}...') for a nested path)",
+                quote(member),
+                quote(member)
+            )))
+        }
         // Trino folds quoted names in paths too: t."eventName",
         // "tlsDetails".tlsVersion, tlsDetails."tlsVersion".
         Expr::CompoundIdentifier(parts) if parts.iter().any(|p| p.quote_style == Some('"')) => {
@@ -960,9 +980,31 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
         }
         Expr::CompoundIdentifier(parts) => identity_path(parts),
         Expr::CompoundFieldAccess { root, access_chain } => {
+            // t.requestParameters['key'], t.resources[1].arn: the parser
+            // leaves the alias alone in the root and the column in the chain.
+            let leading = access_chain
+                .iter()
+                .take_while(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_))))
+                .count();
+            let mut parts = match root.as_ref() {
+                Expr::Identifier(i) if leading > 0 => vec![i.clone()],
+                Expr::CompoundIdentifier(p) if leading > 0 => p.clone(),
+                _ => Vec::new(),
+            };
+            let (root, access_chain) = if parts.is_empty() {
+                (root.as_ref().clone(), access_chain.as_slice())
+            } else {
+                parts.extend(access_chain[..leading].iter().filter_map(|a| match a {
+                    AccessExpr::Dot(Expr::Identifier(i)) => Some(i.clone()),
+                    _ => None,
+                }));
+                let root = Expr::CompoundIdentifier(parts);
+                let root = rewrite(&root, unnested)?.unwrap_or(root);
+                (root, &access_chain[leading..])
+            };
             // requestParameters['key']: a member of a free-form field.
-            if let [AccessExpr::Subscript(Subscript::Index { index })] = access_chain.as_slice()
-                && column_name(root).is_some_and(|c| is_json_column(&c))
+            if let [AccessExpr::Subscript(Subscript::Index { index })] = access_chain
+                && column_name(&root).is_some_and(|c| is_json_column(&c))
             {
                 return parse_expr(&format!("json_as_text({root}, {index})")).map(Some);
             }
