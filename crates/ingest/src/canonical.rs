@@ -1,9 +1,9 @@
 //! A record's content hash, over a canonical form of its JSON: object keys
 //! sorted (by their decoded text, stable for repeated keys), no white
 //! space, strings re-escaped one way, numbers written from their 64-bit
-//! value (a whole one as an integer). Two deliveries of one event hash the same however they were
-//! serialised (a pretty-printed export, another key order); any other
-//! difference gives another hash.
+//! value (a whole one as an integer). Two deliveries of one event hash the
+//! same however they were serialised (a pretty-printed export, another key
+//! order, `70` for `70.0`); any other difference gives another hash.
 //!
 //! A record nested deeper than serde_json's recursion limit is hashed over
 //! its text with white space removed instead, marked so it never equals a

@@ -226,10 +226,8 @@ fn is_inside(target: &str, root: &str) -> bool {
     };
     let url: &url::Url = listing.as_ref();
     if let Some(root) = root.strip_prefix("s3://") {
-        let (bucket, prefix) = root
-            .trim_end_matches('/')
-            .split_once('/')
-            .unwrap_or((root, ""));
+        let root = root.trim_end_matches('/');
+        let (bucket, prefix) = root.split_once('/').unwrap_or((root, ""));
         let key = listing.prefix().as_ref();
         return url.scheme() == "s3"
             && url.host_str() == Some(bucket)
@@ -498,4 +496,54 @@ pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<Lake
         }
     }
     Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_inside;
+
+    #[test]
+    fn targets_inside_an_s3_lake_are_found_however_written() {
+        for root in ["s3://b/cases/42", "s3://b/cases/42/"] {
+            for target in [
+                "s3://b/cases/42",
+                "s3://b/cases/42/cloudtrail/x.parquet",
+                "s3://b/cases/other/../42/x.csv",
+                "s3://b/cases/4%32/x.csv",
+            ] {
+                assert!(is_inside(target, root), "{target} in {root}");
+            }
+            for target in [
+                "s3://b/cases/420/x.csv",
+                "s3://c/cases/42/x.csv",
+                "results.csv",
+            ] {
+                assert!(!is_inside(target, root), "{target} in {root}");
+            }
+        }
+        assert!(is_inside("s3://b/x.csv", "s3://b"));
+        assert!(is_inside("s3://b/x.csv", "s3://b/"));
+    }
+
+    #[test]
+    fn targets_inside_a_local_lake_are_found_through_links_and_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        std::fs::create_dir(&lake).unwrap();
+        std::os::unix::fs::symlink(&lake, dir.path().join("link")).unwrap();
+        let root = ctlake_store::physical(&lake);
+        let root = root.to_str().unwrap();
+        let at = |p: &str| format!("{}/{p}", dir.path().display());
+        for target in [
+            at("lake/x.csv"),
+            at("missing/../lake/x.csv"),
+            at("link/cloudtrail/x.parquet"),
+            format!("file://{}", at("link/x.csv")),
+        ] {
+            assert!(is_inside(&target, root), "{target}");
+        }
+        for target in [at("lake2/x.csv"), at("x.csv")] {
+            assert!(!is_inside(&target, root), "{target}");
+        }
+    }
 }
