@@ -37,9 +37,12 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use regex::Regex;
 
+use crate::ip;
+
 /// Parses `sql` as Lake or DataFusion SQL and translates it to DataFusion's.
 pub fn parse(sql: &str) -> Result<Vec<DFStatement>> {
     let sql = table_references(sql);
+    let sql = ip_literals(&sql);
     let mut statements: Vec<DFStatement> =
         DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})?.into();
     for statement in &mut statements {
@@ -77,6 +80,14 @@ pub fn typed(sql: &str) -> Typed {
     }
 }
 
+/// The start of a pattern for rewriting SQL text: string literals and
+/// comments, matched whole so that nothing inside them is rewritten.
+macro_rules! passed_over {
+    () => {
+        r"(?is)'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/"
+    };
+}
+
 /// `FROM <EDS id|ARN|placeholder>` as `FROM cloudtrail`. Done on the text:
 /// none of these forms is an SQL identifier. String literals and comments
 /// are passed over whole: a hunt may look for these very words in the SQL
@@ -84,7 +95,7 @@ pub fn typed(sql: &str) -> Typed {
 fn table_references(sql: &str) -> std::borrow::Cow<'_, str> {
     static EDS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?is)'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/",
+            passed_over!(),
             r#"|\b(FROM|JOIN)(\s+)(?:"|`)?("#,
             r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]*:\d*:eventdatastore/[A-Za-z0-9-]+",
             r"|\$EDS_ID\b",
@@ -102,6 +113,19 @@ fn table_references(sql: &str) -> std::borrow::Cow<'_, str> {
             }
             _ => found[0].to_owned(),
         }
+    })
+}
+
+/// Trino's `IPADDRESS '10.0.0.1'`, a literal of a type sqlparser does not
+/// know, as the cast it means.
+fn ip_literals(sql: &str) -> std::borrow::Cow<'_, str> {
+    static LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(passed_over!(), r"|\bIPADDRESS\s*('(?:[^']|'')*')"))
+            .expect("valid pattern")
+    });
+    LITERAL.replace_all(sql, |found: &regex::Captures<'_>| match found.get(1) {
+        Some(text) => format!("CAST({} AS IPADDRESS)", text.as_str()),
+        None => found[0].to_owned(),
     })
 }
 
@@ -498,6 +522,33 @@ impl Shapes {
 }
 
 /// Whether `expr` is the literal `true` (`ON true`).
+/// An array literal or a call of a function that returns one, as the
+/// dialect leaves them: what Trino's `contains` takes first.
+fn is_array(expr: &Expr) -> bool {
+    const ARRAYS: &[&str] = &[
+        "array_agg",
+        "array_distinct",
+        "array_sort",
+        "json_map_values",
+        "json_object_keys",
+        "make_array",
+        "regexp_extract_all",
+        "string_to_array",
+    ];
+    match expr {
+        Expr::Array(_) => true,
+        Expr::Function(f) => ARRAYS.contains(&f.name.to_string().to_lowercase().as_str()),
+        Expr::Nested(inner) => is_array(inner),
+        _ => false,
+    }
+}
+
+/// An address as a cast to IPADDRESS leaves it.
+fn is_ip_address(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(f)
+        if matches!(f.name.to_string().as_str(), ip::CAST | ip::TRY_CAST))
+}
+
 fn is_true(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(v) if v.value == Value::Boolean(true))
 }
@@ -1104,6 +1155,19 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
         {
             parse_expr(&format!("json_as_text({value})")).map(Some)
         }
+        // Trino's IP address type, which the lake holds as canonical text.
+        Expr::Cast {
+            kind,
+            expr: value,
+            data_type: SqlType::Custom(name, _),
+            ..
+        } if name.to_string().eq_ignore_ascii_case("ipaddress") => {
+            let function = match kind {
+                CastKind::TryCast | CastKind::SafeCast => ip::TRY_CAST,
+                CastKind::Cast | CastKind::DoubleColon => ip::CAST,
+            };
+            parse_expr(&format!("{function}({value})")).map(Some)
+        }
         // The free-form fields are JSON text already; JSON of other values
         // would need a JSON type, which the lake's SQL does not have.
         Expr::Cast {
@@ -1265,6 +1329,29 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("if", 2) => format!("CASE WHEN {} THEN {} END", arg(0), arg(1)),
                 ("if", 3) => format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2)),
                 ("split", 2) => format!("string_to_array({}, {})", arg(0), arg(1)),
+                // Trino's contains(network, address); DataFusion's contains
+                // of two strings is a substring test, which no address
+                // passes for a network.
+                ("contains", 2)
+                    if is_ip_address(args[1])
+                        || text_literal(args[0]).is_some_and(ip::is_network) =>
+                {
+                    format!("{}({}, {})", ip::CONTAINS, arg(0), arg(1))
+                }
+                // Trino's contains(array, element), where the argument is
+                // written as an array.
+                ("contains", 2) if is_array(args[0]) => {
+                    format!("array_has({}, {})", arg(0), arg(1))
+                }
+                ("from_base64", 1) => format!("decode({}, 'base64')", arg(0)),
+                ("from_hex", 1) => format!("decode({}, 'hex')", arg(0)),
+                // DataFusion's base64 leaves out the padding Trino writes.
+                ("to_base64", 1) => format!(
+                    "encode({0}, 'base64') || repeat('=', CAST((4 - length(encode({0}, 'base64')) % 4) % 4 AS INT))",
+                    arg(0)
+                ),
+                ("to_utf8", 1) => format!("CAST({} AS BYTEA)", arg(0)),
+                ("typeof", 1) => format!("arrow_typeof({})", arg(0)),
                 ("every", 1) => format!("bool_and({}){filtered}{over}", arg(0)),
                 ("approx_percentile", 2) => {
                     format!("approx_percentile_cont({}, {}){filtered}", arg(0), arg(1))
@@ -1334,8 +1421,13 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("try", 1) => {
                     let mut guarded = args[0].clone();
                     let _ = visit_expressions_mut(&mut guarded, |e: &mut Expr| {
-                        if let Expr::Cast { kind, .. } = e {
-                            *kind = CastKind::TryCast;
+                        match e {
+                            Expr::Cast { kind, .. } => *kind = CastKind::TryCast,
+                            // A cast to IPADDRESS, translated already.
+                            Expr::Function(f) if f.name.to_string() == ip::CAST => {
+                                f.name = ObjectName::from(vec![Ident::new(ip::TRY_CAST)]);
+                            }
+                            _ => {}
                         }
                         ControlFlow::<()>::Continue(())
                     });

@@ -1,14 +1,14 @@
 //! Trino functions Lake queries use that DataFusion has no equivalent for:
 //! `date_diff`, `date_add`, `json_parse`, `json_array_contains`, and the
-//! values of a free-form field read as a map (`map_values`); and
-//! `zoned_timestamp`, which reads a time without a zone as UTC for
+//! values of a free-form field read as a map (`map_values`), `from_utf8`;
+//! and `zoned_timestamp`, which reads a time without a zone as UTC for
 //! `format_datetime`.
 
 use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Int64Builder, ListArray, ListBuilder,
-    StringBuilder, StructArray, TimestampNanosecondBuilder,
+    StringArray, StringBuilder, StructArray, TimestampNanosecondBuilder,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Fields, Int64Type, TimeUnit, TimestampNanosecondType};
@@ -30,6 +30,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(Trino::new("json_map_entries")),
         ScalarUDF::from(Trino::new("regexp_extract_all")),
         ScalarUDF::from(Trino::new("zoned_timestamp")),
+        ScalarUDF::from(Trino::new("from_utf8")),
     ]
 }
 
@@ -72,6 +73,7 @@ impl ScalarUDFImpl for Trino {
                 zoned @ DataType::Timestamp(_, Some(_)) => vec![zoned.clone()],
                 _ => vec![utc_nanos()],
             },
+            ("from_utf8", 1) => vec![DataType::Binary],
             ("regexp_extract_all", 2) => vec![DataType::Utf8, DataType::Utf8],
             ("regexp_extract_all", 3) => vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
             ("json_array_contains", 2) => {
@@ -124,6 +126,7 @@ impl ScalarUDFImpl for Trino {
             "json_array_contains" => json_array_contains(&arrays[0], &arrays[1]),
             "json_map_entries" => json_map_entries(&arrays[0])?,
             "regexp_extract_all" => regexp_extract_all(&arrays)?,
+            "from_utf8" => from_utf8(&arrays[0]),
             _ => json_map_values(&arrays[0]),
         };
         Ok(ColumnarValue::Array(out))
@@ -241,6 +244,17 @@ fn date_add(arrays: &[ArrayRef]) -> Result<ArrayRef> {
         out.append_option(moved.and_then(|t| t.timestamp_nanos_opt()));
     }
     Ok(Arc::new(out.finish()))
+}
+
+/// Bytes as text, each invalid sequence as U+FFFD, as Trino decodes them:
+/// a decoded payload with stray bytes is still worth reading.
+fn from_utf8(bytes: &ArrayRef) -> ArrayRef {
+    let out: StringArray = bytes
+        .as_binary::<i32>()
+        .iter()
+        .map(|b| b.map(String::from_utf8_lossy))
+        .collect();
+    Arc::new(out)
 }
 
 fn json_parse(texts: &ArrayRef) -> Result<ArrayRef> {

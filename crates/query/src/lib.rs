@@ -37,6 +37,7 @@ mod committed;
 mod compact;
 mod dialect;
 mod functions;
+mod ip;
 mod time_partitions;
 
 use std::num::NonZeroUsize;
@@ -132,7 +133,7 @@ pub fn session_with(resources: Resources) -> Result<SessionContext> {
     let mut ctx = SessionContext::new_with_state(state);
     datafusion_functions_json::register_all(&mut ctx)
         .expect("registering functions in a new session cannot fail");
-    for udf in functions::all() {
+    for udf in functions::all().into_iter().chain(ip::all()) {
         ctx.register_udf(udf);
     }
     ctx.add_optimizer_rule(std::sync::Arc::new(time_partitions::DateFromEventTime));
