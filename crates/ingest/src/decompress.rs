@@ -161,7 +161,8 @@ fn inflate_into(
                     });
                 }
                 if text.capacity() - text.len() < n {
-                    let grown = text.capacity().saturating_mul(2).clamp(CHUNK, cap);
+                    // Not clamp: a cap below one chunk is a valid setting.
+                    let grown = text.capacity().saturating_mul(2).max(CHUNK).min(cap);
                     text.reserve_exact(grown.max(text.len() + n) - text.len());
                 }
                 text.extend_from_slice(&chunk[..n]);
@@ -261,6 +262,17 @@ mod tests {
         let bomb = gz(&vec![0u8; 10 << 20]);
         assert!(matches!(
             decompress("x", &bomb, true, 1 << 20),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_cap_below_one_chunk_reads_what_fits() {
+        let text = vec![b'x'; 150_000];
+        let fits = decompress("x", &gz(&text), true, 200_000).unwrap();
+        assert_eq!(fits.text, text);
+        assert!(matches!(
+            decompress("x", &gz(&text), true, 100_000),
             Err(Error::TooLarge { .. })
         ));
     }
