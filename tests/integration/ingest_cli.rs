@@ -518,6 +518,27 @@ fn a_selection_meeting_only_a_digest_selected_nothing() {
     assert!(!stderr.contains("holds no CloudTrail log file"), "{stderr}");
 }
 
+/// Digests collected apart from their logs are kept, and the run is no
+/// failure: a note says the archive holds digests only.
+#[test]
+fn an_archive_of_digests_only_is_kept_for_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = "AWSLogs/111122223333/CloudTrail-Digest";
+    let archive = dir.path().join("digests");
+    copy_dir(
+        &common::repo().join("sample-logs").join(part),
+        &archive.join(part),
+    );
+    let lake = dir.path().join("lake");
+    let out = common::ingest_cli(&archive, &lake, dir.path(), &[]);
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("holds digest files only"), "{stderr}");
+    assert!(!stderr.contains("nothing was ingested"), "{stderr}");
+    let digests = common::query(&lake, "SELECT count(*) AS n FROM digests");
+    assert_eq!(common::rows_as_json(&digests)[0]["n"], 1);
+}
+
 #[test]
 fn status_reads_lakes_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -217,6 +217,7 @@ struct ListCounts {
     no_layout: Vec<String>,
     nothing_selected: Vec<String>,
     no_logs: Vec<String>,
+    digests_only: Vec<String>,
     unreadable: Vec<ObjectFailure>,
     /// The first [`SKIPPED_NAMED`] objects skipped, with why.
     skipped_named: Vec<SkippedObject>,
@@ -436,6 +437,7 @@ async fn run(
     report.no_layout = counts.no_layout;
     report.nothing_selected = counts.nothing_selected;
     report.no_logs = counts.no_logs;
+    report.digests_only = counts.digests_only;
     let fatal = fatal.lock().expect("no panics holding it").take();
     report.aborted = fatal.as_ref().map(ToString::to_string);
     let unreadable = counts.unreadable.clone();
@@ -559,6 +561,7 @@ async fn list_all(
         let walk = source::walk(&**archive, &selection, walk_tx);
         let root = archive.root().to_owned();
         let mut selected_logs = 0u64;
+        let mut selected_digests = 0u64;
         let mut unlisted = 0u64;
         let forward = async {
             while let Some(entry) = walk_rx.recv().await {
@@ -598,6 +601,8 @@ async fn list_all(
                 }
                 if kind.has_events() {
                     selected_logs += 1;
+                } else if kind == ObjectKind::Digest {
+                    selected_digests += 1;
                 }
                 let location = archive.location(&listed.key);
                 if known.unchanged(&location, &listed) {
@@ -625,12 +630,15 @@ async fn list_all(
             counts.no_layout.push(archive.name());
         }
         // One warning an archive: no layout to select from (above), nothing
-        // selected (a digest alone is nothing to ingest), or no log at all.
+        // selected (a digest alone is nothing to ingest), or no log at all;
+        // digests collected apart from their logs are a note, not a failure.
         if !summary.no_layout && selected_logs == 0 && unlisted == 0 {
-            if selection.is_all() {
-                counts.no_logs.push(archive.name());
-            } else {
+            if !selection.is_all() {
                 counts.nothing_selected.push(archive.name());
+            } else if selected_digests > 0 {
+                counts.digests_only.push(archive.name());
+            } else {
+                counts.no_logs.push(archive.name());
             }
         }
     }

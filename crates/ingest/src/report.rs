@@ -78,6 +78,9 @@ pub struct IngestReport {
     /// Archives that hold no CloudTrail log or Insight file at all: a
     /// mistyped path, or a copy that lost its logs.
     pub no_logs: Vec<String>,
+    /// Archives that hold CloudTrail digest files and no log file: digests
+    /// collected apart from their logs, kept for `ctlake verify`.
+    pub digests_only: Vec<String>,
     /// Why the run stopped early, when it did (refused credentials, missing bucket).
     pub aborted: Option<String>,
     /// Records found in `Records` arrays.
@@ -185,6 +188,12 @@ impl fmt::Display for IngestReport {
         }
         for archive in &self.no_logs {
             writeln!(f, "  warning: {archive}: holds no CloudTrail log file")?;
+        }
+        for archive in &self.digests_only {
+            writeln!(
+                f,
+                "  note: {archive}: holds digest files only (kept for `ctlake verify`), no log file"
+            )?;
         }
         if let Some(reason) = &self.aborted {
             writeln!(f, "  STOPPED EARLY: {reason}")?;
