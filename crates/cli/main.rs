@@ -307,6 +307,9 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
         .map(ctlake_hunt::Findings::len)
         .sum();
     let firing = outcome.findings.iter().filter(|f| !f.is_empty()).count();
+    if findings == 0 {
+        warn_if_nothing_looked_at(&ctx, &window).await;
+    }
     diag!(
         "{} hunts run, {firing} with findings, {findings} findings, {} failed",
         hunts.len(),
@@ -319,6 +322,29 @@ async fn run_hunt(args: &HuntArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// No findings over an empty window is not a clean bill: `--since 7d` over
+/// an archive from last year looks at nothing.
+async fn warn_if_nothing_looked_at(
+    ctx: &datafusion::execution::context::SessionContext,
+    window: &ctlake_hunt::Window,
+) {
+    let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    match ctlake_hunt::coverage(ctx, window).await {
+        Ok(ctlake_hunt::Coverage::Events(_)) => {}
+        Ok(ctlake_hunt::Coverage::Outside(first, last)) => diag!(
+            "warning: the lake holds no events from {} until before {}: the hunts looked at nothing (its events run from {} to {}; see --start/--end/--since)",
+            day(window.start),
+            day(window.end),
+            day(first),
+            day(last)
+        ),
+        Ok(ctlake_hunt::Coverage::EmptyLake) => {
+            diag!("warning: the lake holds no events: the hunts looked at nothing");
+        }
+        Err(e) => diag!("warning: could not count the events in the hunt window: {e}"),
+    }
 }
 
 async fn run_sql(args: SqlArgs) -> anyhow::Result<ExitStatus> {

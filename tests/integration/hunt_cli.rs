@@ -64,6 +64,10 @@ fn findings_exit_1_none_exit_0_errors_exit_2() {
     );
     common::assert_exit(&out, 0);
     assert!(out.stdout.is_empty());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("looked at nothing"),
+        "the window holds events"
+    );
 
     // A window before the event: nothing either.
     let out = hunt(&["defense-evasion", "--end", "2024-03-09"], dir.path());
@@ -87,6 +91,25 @@ fn findings_exit_1_none_exit_0_errors_exit_2() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("CT-DE-001"),
         "the other hunt still ran"
+    );
+}
+
+/// No findings over a window without events says so, with where the
+/// lake's events lie: `--since 7d` over last year's archive is a trap.
+#[test]
+fn a_window_without_events_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hunt(
+        &["--start", "2025-01-01", "--end", "2025-01-02"],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: the lake holds no events from 2025-01-01 00:00:00 UTC until before 2025-01-03 00:00:00 UTC: the hunts looked at nothing (its events run from 2024-03-01 00:30:00 UTC to 2024-03-11 10:07:00 UTC"
+        ),
+        "{stderr}"
     );
 }
 

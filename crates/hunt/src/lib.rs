@@ -39,7 +39,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Int64Type, TimestampNanosecondType};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::execution::context::SessionContext;
 use include_dir::{Dir, include_dir};
@@ -637,6 +638,62 @@ pub async fn run(
     Ok(Findings {
         hunt: hunt.clone(),
         batches,
+    })
+}
+
+/// What a window holds: hunts that find nothing in an empty window have
+/// looked at nothing, which a responder must be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// The window holds this many events.
+    Events(u64),
+    /// The window holds none; the lake's events run from the first time to
+    /// the last.
+    Outside(DateTime<Utc>, DateTime<Utc>),
+    /// The lake holds no events at all.
+    EmptyLake,
+}
+
+/// How many of the lake's events `window` holds, and where they lie when
+/// it holds none. The count reads only the dates the window spans.
+pub async fn coverage(ctx: &SessionContext, window: &Window) -> Result<Coverage> {
+    let query = |source| Error::Query {
+        id: "coverage".to_owned(),
+        source,
+    };
+    let count = format!(
+        "SELECT count(*) FROM cloudtrail WHERE eventtime >= {} AND eventtime < {}",
+        timestamp(window.start),
+        timestamp(window.end)
+    );
+    let batches = ctlake_query::sql(ctx, &count)
+        .await
+        .map_err(query)?
+        .collect()
+        .await
+        .map_err(query)?;
+    let events = batches
+        .first()
+        .map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0));
+    if events > 0 {
+        return Ok(Coverage::Events(events.unsigned_abs()));
+    }
+    let span = "SELECT min(eventtime), max(eventtime) FROM cloudtrail";
+    let batches = ctlake_query::sql(ctx, span)
+        .await
+        .map_err(query)?
+        .collect()
+        .await
+        .map_err(query)?;
+    let time = |column: usize| {
+        batches.first().and_then(|b| {
+            let times = b.column(column).as_primitive::<TimestampNanosecondType>();
+            (!times.is_null(0)).then(|| DateTime::from_timestamp_nanos(times.value(0)))
+        })
+    };
+    Ok(match (time(0), time(1)) {
+        (Some(first), Some(last)) => Coverage::Outside(first, last),
+        _ => Coverage::EmptyLake,
     })
 }
 
