@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 use crate::progress::Bar;
 
 const FINGERPRINT: &str = "archive.fingerprint";
+/// What the ingest that built the cached lake could not read, repeated each
+/// time the lake is reused: the gap is in every answer, not only the first.
+const GAPS: &str = "archive.gaps";
 
 /// The lake to open for `location`: `location` itself when it is a lake,
 /// otherwise a cached lake built from the archive there.
@@ -46,6 +49,11 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
     let lake = cache_root()?.join(short_hash(&source.to_string()));
     let marker = lake.join(FINGERPRINT);
     if is_lake(&lake) && std::fs::read_to_string(&marker).is_ok_and(|f| f == fingerprint) {
+        if let Ok(gaps) = std::fs::read_to_string(lake.join(GAPS)) {
+            diag!(
+                "warning: not everything in {source} could be ingested: {gaps} (the `rejected` table lists them)"
+            );
+        }
         return Ok(Location::Local(lake));
     }
     if lake.exists() {
@@ -83,6 +91,18 @@ pub async fn resolve(location: &Location, s3: &S3Options) -> anyhow::Result<Loca
     }
     if !report.is_clean() {
         diag!("warning: not everything in {source} could be ingested (see above)");
+        let stopped = report
+            .aborted
+            .as_ref()
+            .map(|reason| format!(", stopped early: {reason}"))
+            .unwrap_or_default();
+        let gaps = format!(
+            "{} objects not read completely, {} records rejected{stopped}",
+            report.failures.len(),
+            report.records_rejected
+        );
+        std::fs::write(lake.join(GAPS), gaps)
+            .with_context(|| format!("writing {}", lake.join(GAPS).display()))?;
     }
     std::fs::write(&marker, &fingerprint)
         .with_context(|| format!("writing {}", marker.display()))?;

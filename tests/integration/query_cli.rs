@@ -42,6 +42,46 @@ fn raw_archive_is_ingested_once_and_queried() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("ingesting"));
 }
 
+/// Every query over a cached lake says what its archive lacked, not only
+/// the one that built it: the gap is in each answer.
+#[test]
+fn a_cached_lake_repeats_what_could_not_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let day = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/11";
+    common::copy_tree(
+        &common::repo().join("sample-logs").join(day),
+        &archive.join(day),
+    );
+    std::fs::write(
+        archive
+            .join(day)
+            .join("111122223333_CloudTrail_eu-west-1_20240311T1015Z_broken0000000000.json.gz"),
+        b"\x1f\x8b\x08\x00 not deflate",
+    )
+    .unwrap();
+    let archive = archive.display().to_string();
+    for run in ["first", "second"] {
+        let out = ctlake(
+            &[
+                "query",
+                &archive,
+                "-e",
+                "SELECT count(*) AS n FROM cloudtrail",
+            ],
+            dir.path(),
+        );
+        common::assert_exit(&out, 0);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "warning: not everything in {archive} could be ingested"
+            )),
+            "{run} run: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn identifiers_resolve_in_any_case() {
     let dir = tempfile::tempdir().unwrap();
