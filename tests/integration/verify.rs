@@ -60,9 +60,18 @@ fn log_text(hour: u32, name: &str) -> Vec<u8> {
 /// signature beside it in a metadata sidecar for the S3 fixture to upload
 /// when `sidecars`. Returns the `list-public-keys` output with the key.
 pub fn signed_archive(root: &Path, sidecars: bool) -> Value {
+    signed_hours(root, sidecars, None)
+}
+
+/// [`signed_archive`], with the digest of `restart`'s hour starting a new
+/// chain, as after logging was stopped and started.
+fn signed_hours(root: &Path, sidecars: bool, restart: Option<u32>) -> Value {
     let key = signing_key();
     let mut previous: Option<(String, String, String)> = None;
     for hour in 0..3u32 {
+        if restart == Some(hour) {
+            previous = None;
+        }
         let log = log_key(&format!("20240310T{hour:02}05Z"), &format!("unique{hour}"));
         let text = log_text(hour, "ListBuckets");
         write_gz(&root.join(&log), &text);
@@ -523,4 +532,94 @@ fn add_forgeries(archive: &Path) -> String {
         &log_text(1, "PutBucketPolicy"),
     );
     disguised
+}
+
+/// A chain restarted with no tampering verifies; a first or middle link
+/// deleted from days the lake read is found, and the hour a deleted digest
+/// covered is named as a gap.
+#[test]
+fn chain_restarts_and_deleted_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_file = dir.path().join("keys.json");
+    let restarted = dir.path().join("restarted");
+    let keys = signed_hours(&restarted, false, Some(2));
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let keys = ["--all", "--public-keys", keys_file.to_str().unwrap()];
+    let lake = dir.path().join("lake-restarted");
+    assert_exit(&ingest_cli(&restarted, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(&lake, dir.path(), &keys);
+    assert_exit(&out, 0);
+    assert_eq!(
+        outcomes(&rows),
+        vec![
+            row("digest", "valid", &digest_name(1)),
+            row("digest", "unsigned", &digest_name(2)),
+            row("digest", "unsigned", &digest_name(3)),
+            row("log", "valid", &log_name("20240310T0005Z", "unique0")),
+            row("log", "unverified", &log_name("20240310T0105Z", "unique1")),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+        ],
+        "{rows:#?}"
+    );
+    assert!(
+        rows[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the last of its chain before the trail starts a new one"),
+        "{rows:#?}"
+    );
+
+    for (deleted, expected) in [
+        (
+            1,
+            vec![
+                row("digest", "missing", &digest_name(2)),
+                row("digest", "unsigned", &digest_name(3)),
+                row("log", "uncovered", &log_name("20240310T0005Z", "unique0")),
+                // Its digest's chain is broken: it vouches for nothing.
+                row("log", "unverified", &log_name("20240310T0105Z", "unique1")),
+                row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            ],
+        ),
+        (
+            2,
+            vec![
+                row("digest", "invalid", &digest_name(1)),
+                row("digest", "missing", &digest_name(3)),
+                row("log", "unverified", &log_name("20240310T0005Z", "unique0")),
+                row("log", "uncovered", &log_name("20240310T0105Z", "unique1")),
+                row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            ],
+        ),
+    ] {
+        let archive = dir.path().join(format!("deleted{deleted}"));
+        signed_hours(&archive, false, None);
+        std::fs::remove_file(day_folder(&archive, "CloudTrail-Digest").join(digest_name(deleted)))
+            .unwrap();
+        let lake = dir.path().join(format!("lake-deleted{deleted}"));
+        assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+        let (rows, out) = verify(&lake, dir.path(), &keys);
+        assert_exit(&out, 1);
+        assert_eq!(
+            outcomes(&rows),
+            expected,
+            "digest {deleted} deleted: {rows:#?}"
+        );
+        let previous = format!(
+            "its previous digest AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{} is not in the lake",
+            digest_name(deleted)
+        );
+        assert!(
+            rows[1]["detail"].as_str().unwrap().contains(&previous)
+                || rows[0]["detail"].as_str().unwrap().contains(&previous),
+            "{rows:#?}"
+        );
+    }
+    let gap = "in a gap from 2024-03-10T01:00:00Z to 2024-03-10T02:00:00Z: the digests of those hours are not in the lake";
+    let lake = dir.path().join("lake-deleted2");
+    let (rows, _) = verify(&lake, dir.path(), &keys);
+    assert!(
+        rows[3]["detail"].as_str().unwrap().contains(gap),
+        "{rows:#?}"
+    );
 }

@@ -434,6 +434,10 @@ struct Chains<'a> {
     span: HashMap<Trail<'a>, Span>,
     /// Signatures from the digests' S3 metadata, by name.
     signatures: HashMap<&'a str, &'a str>,
+    /// Account, region and day of every folder the lake read a file of.
+    days_read: HashSet<(&'a str, &'a str, DateTime<Utc>)>,
+    /// Each trail's digests by time, and whether each starts a chain.
+    starts: HashMap<Trail<'a>, Vec<(DateTime<Utc>, bool)>>,
 }
 
 impl<'a> Chains<'a> {
@@ -468,6 +472,17 @@ impl<'a> Chains<'a> {
                     .or_insert((time, time));
             }
         }
+        let mut starts: HashMap<Trail, Vec<(DateTime<Utc>, bool)>> = HashMap::new();
+        for d in parsed {
+            let location = d.stored.location.as_str();
+            if let (Some(key), Some((_, _, time))) = (chain_of(location), named(name(location))) {
+                let first = d.doc.previous_digest_s3_object.is_none();
+                starts.entry(key).or_default().push((time, first));
+            }
+        }
+        for times in starts.values_mut() {
+            times.sort();
+        }
         Self {
             by_name: parsed
                 .iter()
@@ -481,7 +496,27 @@ impl<'a> Chains<'a> {
                 .filter(|o| o.kind == "digest")
                 .filter_map(|o| Some((name(&o.location), o.signature.as_deref()?)))
                 .collect(),
+            days_read: objects
+                .iter()
+                .filter_map(|o| match foldered(&o.location)? {
+                    (account, region, Some(day)) => Some((account, region, day)),
+                    _ => None,
+                })
+                .collect(),
+            starts,
         }
+    }
+
+    /// Whether the digest at `location` is the last of a chain its trail
+    /// starts again after (logging stopped and started, or validation
+    /// turned off and on): no digest names it, so its signature is known
+    /// only from its S3 metadata, as the newest digest's is.
+    fn ends_a_chain(&self, location: &str) -> bool {
+        let times = chain_of(location).and_then(|key| self.starts.get(&key));
+        times
+            .zip(named(name(location)))
+            .and_then(|(times, (_, _, own))| times.iter().find(|(time, _)| *time > own))
+            .is_some_and(|(_, first)| *first)
     }
 
     /// Whether the digest at `location` is the newest the lake holds of its
@@ -493,13 +528,17 @@ impl<'a> Chains<'a> {
     }
 
     /// Whether `previous`, missing from the lake, is older than the first
-    /// digest the lake holds of the chain of the digest at `location`: not
-    /// ingested, not lost.
+    /// digest the lake holds of the chain of the digest at `location`, from
+    /// a day folder the lake read nothing of: not ingested, not lost. A
+    /// first link deleted from a day the lake read is lost.
     fn before_lake(&self, location: &str, previous: &str) -> bool {
         let first = chain_of(location).and_then(|key| self.span.get(&key));
-        first
+        let older = first
             .zip(named(name(previous)))
-            .is_some_and(|((first, _), (_, _, at))| at < *first)
+            .is_some_and(|((first, _), (_, _, at))| at < *first);
+        let day_read = matches!(foldered(previous),
+            Some((account, region, Some(day))) if self.days_read.contains(&(account, region, day)));
+        older && !day_read
     }
 }
 
@@ -548,13 +587,6 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
         }
     }
     let chains = Chains::new(&parsed, objects, &latest);
-    let days_read: HashSet<(&str, &str, DateTime<Utc>)> = objects
-        .iter()
-        .filter_map(|o| match foldered(&o.location)? {
-            (account, region, Some(day)) => Some((account, region, day)),
-            _ => None,
-        })
-        .collect();
     let mut listed: HashSet<&str> = HashSet::new();
     let mut log_checks = Vec::new();
     let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
@@ -572,7 +604,7 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
                 log,
                 logs_by_name.get(file),
                 trusted,
-                &days_read,
+                &chains.days_read,
             ));
         }
         let start = rfc3339(d.doc.digest_start_time.as_deref());
@@ -719,8 +751,9 @@ fn unlisted(
             }
         };
         let Some((s, e)) = windows.iter().find(inside) else {
+            let gap = gap(windows, from, to);
             found.push(uncovered(format!(
-                "{placed} {}, outside the hours digests of {account} {region} cover: not checked",
+                "{placed} {}, outside the hours digests of {account} {region} cover{gap}: not checked",
                 from.format(if minute.is_some() {
                     "%Y-%m-%dT%H:%MZ"
                 } else {
@@ -756,6 +789,23 @@ fn unlisted(
         });
     }
     found
+}
+
+/// Digests come every hour, even of hours without logs: a gap between the
+/// hours they cover is a digest the lake lacks. Says so when `from` to `to`
+/// lies in one.
+fn gap(windows: &Windows, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    windows
+        .windows(2)
+        .find(|pair| pair[0].1 <= from && to <= pair[1].0)
+        .map(|pair| {
+            format!(
+                " (in a gap from {} to {}: the digests of those hours are not in the lake)",
+                pair[0].1.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                pair[1].0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Account, region, trail and home region a digest's name gives.
@@ -847,13 +897,14 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
         ));
     }
     let signature = own_signature.or(given.first().copied());
-    if signature.is_none() && !chains.is_newest(&d.stored.location) {
+    let ends_a_chain = chains.ends_a_chain(&d.stored.location);
+    if signature.is_none() && !chains.is_newest(&d.stored.location) && !ends_a_chain {
         found.push((
             Status::Invalid,
             "its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone)".into(),
         ));
     } else {
-        found.push(signature_status(d, signature, keys));
+        found.push(signature_status(d, signature, keys, ends_a_chain));
     }
     let status = found.iter().map(|(s, _)| *s).min().unwrap_or(Status::Valid);
     digest_check(
@@ -903,11 +954,23 @@ fn check_previous(d: &Digest, chains: &Chains) -> Option<(Status, String)> {
     })
 }
 
-fn signature_status(d: &Digest, signature: Option<&str>, keys: &PublicKeys) -> (Status, String) {
+fn signature_status(
+    d: &Digest,
+    signature: Option<&str>,
+    keys: &PublicKeys,
+    ends_a_chain: bool,
+) -> (Status, String) {
     let Some(signature) = signature else {
+        let which = if ends_a_chain {
+            "the last of its chain before the trail starts a new one (logging stopped and started, or validation turned off and on)"
+        } else {
+            "the newest digest of its trail"
+        };
         return (
             Status::Unsigned,
-            "its signature is not known: it is the newest digest of its trail, whose signature travels in the S3 object's metadata, which a local copy loses".into(),
+            format!(
+                "its signature is not known: it is {which}, whose signature travels in the S3 object's metadata, which a local copy loses"
+            ),
         );
     };
     if keys.is_empty() {
