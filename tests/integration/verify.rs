@@ -442,6 +442,11 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
             row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
             row("log", "uncovered", &log_name("20240310T0305Z", "later")),
             row("log", "unlisted", "evil.json.gz"),
+            row(
+                "log",
+                "unlisted",
+                &format!("{ACCOUNT}_CloudTrail_us-west-2_20240310T0145Z_moved.json.gz"),
+            ),
         ],
         "{rows:#?}"
     );
@@ -457,6 +462,11 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
         detail(8).contains("its name gives no delivery time"),
         "{}",
         detail(8)
+    );
+    assert!(
+        detail(9).contains(&format!("filed under {ACCOUNT} us-west-2, which has no digests, though its events are of {ACCOUNT} {REGION}")),
+        "{}",
+        detail(9)
     );
 
     // A digest that cannot be read is a finding, and so is a key list that
@@ -523,6 +533,13 @@ fn add_forgeries(archive: &Path) -> String {
     write_gz(
         &archive.join(log_key("20240310T0305Z", "later")),
         &log_text(3, "ListBuckets"),
+    );
+    // Events of the trail's region filed under a region without digests.
+    write_gz(
+        &archive.join(format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail/us-west-2/2024/03/10/{ACCOUNT}_CloudTrail_us-west-2_20240310T0145Z_moved.json.gz"
+        )),
+        &log_text(1, "StopLogging"),
     );
     // Ordinary events in a file of the Insight folder, which digests need not list.
     let disguised =

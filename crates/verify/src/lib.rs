@@ -234,6 +234,9 @@ struct Object {
     sha256: Option<String>,
     error: Option<String>,
     signature: Option<String>,
+    /// Accounts and regions its events give, where a log file's differ
+    /// from its folders': filed where no digest is expected to list it.
+    claims: Vec<(String, String)>,
 }
 
 /// A digest as the lake holds it.
@@ -354,6 +357,7 @@ async fn objects(ctx: &SessionContext) -> Result<Vec<Object>> {
             run: r[2].take().unwrap_or_default(),
             kind: r[1].take().unwrap_or_default(),
             location: r[0].take().unwrap_or_default(),
+            claims: Vec::new(),
         })
         .collect())
 }
@@ -401,6 +405,31 @@ pub async fn verify(ctx: &SessionContext, keys: &PublicKeys) -> Result<Verificat
         if o.kind == "insight" && disguised.contains(&o.location) {
             o.kind = "log".into();
         }
+    }
+    // The lake's partitions are the account and region the events give.
+    let mut claims: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for mut row in strings(
+        ctx,
+        "cloudtrail",
+        "SELECT DISTINCT source_object, account, region FROM cloudtrail",
+    )
+    .await?
+    {
+        if let [Some(location), Some(account), Some(region)] =
+            [row[0].take(), row[1].take(), row[2].take()]
+        {
+            claims.entry(location).or_default().push((account, region));
+        }
+    }
+    for o in objects.iter_mut().filter(|o| o.kind == "log") {
+        let folder = foldered(&o.location).map(|(a, r, _)| (a.to_owned(), r.to_owned()));
+        o.claims = claims
+            .get(&o.location)
+            .into_iter()
+            .flatten()
+            .filter(|pair| Some(*pair) != folder.as_ref())
+            .cloned()
+            .collect();
     }
     let stored = digests(ctx).await?;
     Ok(check(&objects, &stored, keys))
@@ -711,69 +740,51 @@ fn unlisted(
             ));
             continue;
         };
+        // A file moved out of its region's folder into one without digests
+        // is checked where its events say it belongs.
+        let (folder_account, folder_region) = (account, region);
+        let claimed = o
+            .claims
+            .iter()
+            .find(|pair| coverage.contains_key(*pair))
+            .filter(|_| !coverage.contains_key(&(account.to_owned(), region.to_owned())));
+        let (account, region) =
+            claimed.map_or((account, region), |(a, r)| (a.as_str(), r.as_str()));
         let Some(windows) = coverage.get(&(account.to_owned(), region.to_owned())) else {
             found.push(uncovered(format!(
                 "the lake holds no digest of {account} {region}: not checked"
             )));
             continue;
         };
-        // A name gives the delivery minute: the whole minute must lie in
-        // the digests' hours for the file to belong in one. Without one, or
-        // with a day other than its folder's (CloudTrail files by delivery
-        // day), any hour of the folder's day does.
-        let folder_day = by_folder.and_then(|(_, _, day)| day);
-        let minute = by_name
-            .map(|(_, _, minute)| minute)
-            .filter(|m| folder_day.is_none_or(|day| m.date_naive() == day.date_naive()));
-        let (from, to, placed) = match (minute, folder_day) {
-            (Some(minute), _) => (
-                minute,
-                minute + chrono::Duration::minutes(1),
-                "delivered at",
-            ),
-            (None, Some(day)) => (
-                day,
-                day + chrono::Duration::days(1),
-                "its name gives no delivery time on its folder's day; filed on",
-            ),
-            (None, None) => {
-                found.push(uncovered(
-                    "neither its name nor its folders give its delivery time: not checked".into(),
-                ));
-                continue;
-            }
+        let Some(at) = delivery(by_name, by_folder) else {
+            found.push(uncovered(
+                "neither its name nor its folders give its delivery time: not checked".into(),
+            ));
+            continue;
         };
-        let inside = |(s, e): &&(DateTime<Utc>, DateTime<Utc>)| {
-            if minute.is_some() {
-                *s <= from && to <= *e
-            } else {
-                *s < to && from < *e
-            }
-        };
-        let Some((s, e)) = windows.iter().find(inside) else {
-            let gap = gap(windows, from, to);
+        let Some((s, e)) = windows.iter().find(|w| at.inside(w)) else {
+            let gap = gap(windows, at.from, at.to);
             found.push(uncovered(format!(
-                "{placed} {}, outside the hours digests of {account} {region} cover{gap}: not checked",
-                from.format(if minute.is_some() {
-                    "%Y-%m-%dT%H:%MZ"
-                } else {
-                    "%Y-%m-%d"
-                }),
+                "{} {}, outside the hours digests of {account} {region} cover{gap}: not checked",
+                at.placed,
+                at.shown(),
             )));
             continue;
         };
         let mut detail = format!(
-            "{placed} {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
-            from.format(if minute.is_some() {
-                "%Y-%m-%dT%H:%MZ"
-            } else {
-                "%Y-%m-%d"
-            }),
+            "{} {} within the hours digests of {account} {region} cover ({} to {}), but no digest lists it: added to the archive, or written by another trail that has no digests",
+            at.placed,
+            at.shown(),
             s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         );
+        if claimed.is_some() {
+            detail = format!(
+                "{detail}; filed under {folder_account} {folder_region}, which has no digests, though its events are of {account} {region}"
+            );
+        }
         if let Some((a, r, t)) =
-            by_name.filter(|(a, r, t)| (*a, *r) != (account, region) || minute != Some(*t))
+            by_name.filter(|(a, r, t)| (*a, *r) != (account, region) || !at.exact || at.from != *t)
         {
             detail = format!(
                 "{detail}; its name says account {a} region {r} at {}",
@@ -789,6 +800,66 @@ fn unlisted(
         });
     }
     found
+}
+
+/// When a log file was delivered, as far as the archive says.
+struct Delivery {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// How it was placed, as the detail says it.
+    placed: &'static str,
+    /// Whether its name gave the minute, rather than its folder the day.
+    exact: bool,
+}
+
+impl Delivery {
+    /// Whether it lies in the hours `window` covers: the whole minute, or
+    /// any of the day.
+    fn inside(&self, (start, end): &Span) -> bool {
+        if self.exact {
+            *start <= self.from && self.to <= *end
+        } else {
+            *start < self.to && self.from < *end
+        }
+    }
+
+    fn shown(&self) -> String {
+        let format = if self.exact {
+            "%Y-%m-%dT%H:%MZ"
+        } else {
+            "%Y-%m-%d"
+        };
+        self.from.format(format).to_string()
+    }
+}
+
+/// A name gives the delivery minute: the whole minute must lie in the
+/// digests' hours for the file to belong in one. Without one, or with a day
+/// other than its folder's (CloudTrail files by delivery day), any hour of
+/// the folder's day does.
+fn delivery(
+    by_name: Option<(&str, &str, DateTime<Utc>)>,
+    by_folder: Option<(&str, &str, Option<DateTime<Utc>>)>,
+) -> Option<Delivery> {
+    let folder_day = by_folder.and_then(|(_, _, day)| day);
+    let minute = by_name
+        .map(|(_, _, minute)| minute)
+        .filter(|m| folder_day.is_none_or(|day| m.date_naive() == day.date_naive()));
+    match (minute, folder_day) {
+        (Some(minute), _) => Some(Delivery {
+            from: minute,
+            to: minute + chrono::Duration::minutes(1),
+            placed: "delivered at",
+            exact: true,
+        }),
+        (None, Some(day)) => Some(Delivery {
+            from: day,
+            to: day + chrono::Duration::days(1),
+            placed: "its name gives no delivery time on its folder's day; filed on",
+            exact: false,
+        }),
+        (None, None) => None,
+    }
 }
 
 /// Digests come every hour, even of hours without logs: a gap between the
@@ -1114,6 +1185,7 @@ mod tests {
             sha256: Some("00".into()),
             error: None,
             signature: None,
+            claims: Vec::new(),
         };
         // A digest of 00:30 on the 10th lists a file of the 9th, one of the
         // 10th that was read, and one of the 10th that is gone.
