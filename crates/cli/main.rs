@@ -239,6 +239,11 @@ async fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         verification.checks.len(),
         counts.join(", ")
     );
+    if let Some(late) = verification.counts().get(&ctlake_verify::Status::Late) {
+        diag!(
+            "ctlake: warning: {late} log files were delivered hours after the newest digest of their account and region: the digests after it are gone, or validation was turned off (see the `late` rows)"
+        );
+    }
     if keys.is_empty() {
         diag!(
             "ctlake: no signature was checked (no --public-keys): digests were checked by hash and chain only, which whoever can rewrite the archive can rewrite too"

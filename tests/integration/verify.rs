@@ -640,3 +640,49 @@ fn chain_restarts_and_deleted_links() {
         "{rows:#?}"
     );
 }
+
+/// The newest digests deleted: log files from hours after the last digest
+/// left are late, which verify warns of.
+#[test]
+fn logs_hours_after_the_newest_digest_are_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
+    write_gz(
+        &archive.join(log_key("20240310T0310Z", "recent")),
+        &log_text(3, "ListBuckets"),
+    );
+    write_gz(
+        &archive.join(log_key("20240310T0510Z", "after")),
+        &log_text(5, "DeleteTrail"),
+    );
+    let lake = dir.path().join("lake-cut");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        outcomes(&rows)[1..],
+        [
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            row("log", "uncovered", &log_name("20240310T0310Z", "recent")),
+            row("log", "late", &log_name("20240310T0510Z", "after")),
+        ],
+        "{rows:#?}"
+    );
+    assert!(
+        rows[3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 hours after the newest digest"),
+        "{rows:#?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: 1 log files were delivered hours after the newest digest"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

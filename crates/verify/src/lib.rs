@@ -93,6 +93,10 @@ pub enum Status {
     /// A listed log file from a day folder the lake read nothing of: not
     /// selected when the archive was ingested.
     NotRead,
+    /// A log file delivered hours after the newest digest of its account
+    /// and region: CloudTrail writes one every hour, so the digests after
+    /// it are gone, or validation was turned off.
+    Late,
     /// A log file outside the hours every digest of its account and region
     /// covers: nothing can vouch for it or miss it.
     Uncovered,
@@ -116,6 +120,7 @@ impl Status {
             Self::Unsigned => "unsigned",
             Self::Unverified => "unverified",
             Self::NotRead => "not-read",
+            Self::Late => "late",
             Self::Uncovered => "uncovered",
             Self::Unchecked => "unchecked",
             Self::Valid => "valid",
@@ -134,6 +139,7 @@ impl Status {
                 | Self::Unsigned
                 | Self::Unverified
                 | Self::NotRead
+                | Self::Late
                 | Self::Uncovered
         )
     }
@@ -763,6 +769,13 @@ fn unlisted(
             continue;
         };
         let Some((s, e)) = windows.iter().find(|w| at.inside(w)) else {
+            if let Some(late) = late(windows, &at, account, region) {
+                found.push(Check {
+                    status: Status::Late,
+                    ..uncovered(late)
+                });
+                continue;
+            }
             let gap = gap(windows, at.from, at.to);
             found.push(uncovered(format!(
                 "{} {}, outside the hours digests of {account} {region} cover{gap}: not checked",
@@ -860,6 +873,25 @@ fn delivery(
         }),
         (None, None) => None,
     }
+}
+
+/// How long after the newest digest's hour a log file may come before the
+/// digests after it should be in the archive: the next digest is delivered
+/// within about an hour of the hour it covers.
+const DIGEST_LAG: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+/// Says why a file delivered well after the hours the digests cover is
+/// suspect, when it is.
+fn late(windows: &Windows, at: &Delivery, account: &str, region: &str) -> Option<String> {
+    let (_, newest) = windows.last()?;
+    (at.exact && at.from >= *newest + DIGEST_LAG).then(|| {
+        format!(
+            "delivered at {}, {} hours after the newest digest of {account} {region} ends ({}): CloudTrail writes one every hour, so the digests after it are gone, or validation was turned off (an UpdateTrail or StopLogging in the lake says which): not checked",
+            at.shown(),
+            (at.from - *newest).num_hours(),
+            newest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    })
 }
 
 /// Digests come every hour, even of hours without logs: a gap between the
