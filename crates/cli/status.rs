@@ -13,7 +13,8 @@ use crate::args::StatusFormat;
 /// counted by the manifests versus the rows the tables hold.
 const BOOKS: &str = "
 SELECT
-  (SELECT count(*) FROM objects) AS objects,
+  (SELECT count(DISTINCT location) FROM objects) AS objects,
+  (SELECT count(*) FROM objects) AS object_reads,
   (SELECT count(*) FROM objects o WHERE error IS NOT NULL AND NOT EXISTS
      (SELECT 1 FROM objects n WHERE n.location = o.location AND n.run > o.run)) AS objects_failed,
   (SELECT coalesce(sum(records), 0) FROM objects) AS records_read,
@@ -28,7 +29,7 @@ SELECT
   (SELECT count(DISTINCT eventid) FROM conflicts) AS conflict_eventids";
 
 const OBJECT_KINDS: &str = "
-SELECT kind, count(*) AS objects, sum(records) AS records
+SELECT kind, count(DISTINCT location) AS objects, sum(records) AS records
 FROM objects GROUP BY kind ORDER BY kind";
 
 const PARTITIONS: &str = "
@@ -140,9 +141,15 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
         )?;
     }
     let kinds = kinds_text(s);
+    // An object read again (changed, or failed before) is one object.
+    let reads = if n(t, "object_reads") > n(t, "objects") {
+        format!(", read {} times in all", n(t, "object_reads"))
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "objects: {} in the manifests{kinds}, {} failed when last tried",
+        "objects: {} in the manifests{kinds}{reads}, {} failed when last tried",
         n(t, "objects"),
         n(t, "objects_failed")
     )?;
@@ -156,7 +163,7 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "tables: cloudtrail {} rows, duplicates {}, rejected {} records + {} objects",
+        "tables: cloudtrail {} rows, duplicates {}, rejected {} records + {} object reads",
         n(t, "events"),
         n(t, "duplicate_rows"),
         n(t, "rejected_record_rows"),

@@ -766,6 +766,10 @@ fn status_counts_objects_that_failed_when_last_tried() {
     let out = common::ingest_cli(&input, &lake, dir.path(), &[]);
     common::assert_exit(&out, 1);
     assert_eq!(failed(), (Some(1), Some(400)));
+    // Two objects, each read by both runs.
+    let status = common::status(&lake, dir.path());
+    assert_eq!(status["totals"]["objects"], 2);
+    assert_eq!(status["totals"]["object_reads"], 4);
 }
 
 #[test]
