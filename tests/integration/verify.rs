@@ -55,6 +55,22 @@ fn log_text(hour: u32, name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A StopLogging of the trail `management` at three minutes past `hour`.
+fn stop_logging_text(hour: u32) -> Vec<u8> {
+    json!({"Records": [{
+        "eventVersion": "1.08",
+        "eventID": format!("00000000-0000-0000-0000-0000000001{hour:02}"),
+        "eventTime": format!("2024-03-10T{hour:02}:03:00Z"),
+        "eventSource": "cloudtrail.amazonaws.com",
+        "eventName": "StopLogging",
+        "awsRegion": REGION,
+        "recipientAccountId": ACCOUNT,
+        "requestParameters": {"name": format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/management")},
+    }]})
+    .to_string()
+    .into_bytes()
+}
+
 /// Three hours of one trail: a log file an hour and the hour's digest,
 /// each digest chained to the one before and signed with the test key, its
 /// signature beside it in a metadata sidecar for the S3 fixture to upload
@@ -64,7 +80,7 @@ pub fn signed_archive(root: &Path, sidecars: bool) -> Value {
 }
 
 /// [`signed_archive`], with the digest of `restart`'s hour starting a new
-/// chain, as after logging was stopped and started.
+/// chain, as after logging was stopped (in the hour before) and started.
 fn signed_hours(root: &Path, sidecars: bool, restart: Option<u32>) -> Value {
     let key = signing_key();
     let mut previous: Option<(String, String, String)> = None;
@@ -73,7 +89,11 @@ fn signed_hours(root: &Path, sidecars: bool, restart: Option<u32>) -> Value {
             previous = None;
         }
         let log = log_key(&format!("20240310T{hour:02}05Z"), &format!("unique{hour}"));
-        let text = log_text(hour, "ListBuckets");
+        let text = if restart == Some(hour + 1) {
+            stop_logging_text(hour)
+        } else {
+            log_text(hour, "ListBuckets")
+        };
         write_gz(&root.join(&log), &text);
         let end = format!("2024-03-10T{:02}:00:00Z", hour + 1);
         let digest_key = format!(
@@ -447,6 +467,11 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
                 "unlisted",
                 &format!("{ACCOUNT}_CloudTrail_us-west-2_20240310T0145Z_moved.json.gz"),
             ),
+            row(
+                "log",
+                "uncovered",
+                &format!("{ACCOUNT}_CloudTrail_us-west-2_20240310T0150Z_mixed.json.gz"),
+            ),
         ],
         "{rows:#?}"
     );
@@ -540,6 +565,20 @@ fn add_forgeries(archive: &Path) -> String {
             "AWSLogs/{ACCOUNT}/CloudTrail/us-west-2/2024/03/10/{ACCOUNT}_CloudTrail_us-west-2_20240310T0145Z_moved.json.gz"
         )),
         &log_text(1, "StopLogging"),
+    );
+    // A second trail's file, without digests, holding one event of its own
+    // region and one of the digested region (a global service's, as
+    // single-region trails logged them): it is where CloudTrail filed it.
+    let mut mixed: Value = serde_json::from_slice(&log_text(1, "CreateUser")).unwrap();
+    let mut own = mixed["Records"][0].clone();
+    own["awsRegion"] = "us-west-2".into();
+    own["eventID"] = "mixed-own-region".into();
+    mixed["Records"].as_array_mut().unwrap().push(own);
+    write_gz(
+        &archive.join(format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail/us-west-2/2024/03/10/{ACCOUNT}_CloudTrail_us-west-2_20240310T0150Z_mixed.json.gz"
+        )),
+        mixed.to_string().as_bytes(),
     );
     // Ordinary events in a file of the Insight folder, which digests need not list.
     let disguised =
@@ -684,5 +723,66 @@ fn logs_hours_after_the_newest_digest_are_late() {
             .contains("warning: 1 log files were delivered hours after the newest digest"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A restart explains the end of a chain only with the event that ended
+/// it: the last digest before a restart deleted (with the StopLogging, or
+/// without) is still found. An archive whose oldest files expired (a
+/// lifecycle rule) starts mid-chain and verifies, whatever other folders
+/// hold of its account and region.
+#[test]
+fn restarts_need_their_event_and_expired_beginnings_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_file = dir.path().join("keys.json");
+    let keys = signed_hours(&dir.path().join("unused"), false, None);
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let keys = ["--public-keys", keys_file.to_str().unwrap()];
+    let digests = |archive: &Path| day_folder(archive, "CloudTrail-Digest");
+
+    for keep_stop in [false, true] {
+        let archive = dir.path().join(format!("cut-before-restart-{keep_stop}"));
+        signed_hours(&archive, false, Some(2));
+        std::fs::remove_file(digests(&archive).join(digest_name(2))).unwrap();
+        if !keep_stop {
+            std::fs::remove_file(archive.join(log_key("20240310T0105Z", "unique1"))).unwrap();
+        }
+        let lake = dir.path().join(format!("lake-cut-{keep_stop}"));
+        assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+        let (rows, out) = verify(&lake, dir.path(), &keys);
+        assert_exit(&out, 1);
+        let first = &rows[0];
+        assert_eq!(first["status"], "invalid", "{rows:#?}");
+        assert!(
+            first["detail"].as_str().unwrap().contains(
+                "holds no StopLogging, UpdateTrail or DeleteTrail of the trail in its hours"
+            ),
+            "{rows:#?}"
+        );
+    }
+
+    let archive = dir.path().join("expired");
+    signed_hours(&archive, false, None);
+    std::fs::remove_file(digests(&archive).join(digest_name(1))).unwrap();
+    std::fs::remove_file(archive.join(log_key("20240310T0005Z", "unique0"))).unwrap();
+    // An organization trail's log of the same account, days earlier.
+    write_gz(
+        &archive.join(format!(
+            "AWSLogs/o-abc123/{ACCOUNT}/CloudTrail/{REGION}/2024/03/09/{ACCOUNT}_CloudTrail_{REGION}_20240309T0905Z_org.json.gz"
+        )),
+        &log_text(0, "ListBuckets"),
+    );
+    let lake = dir.path().join("lake-expired");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(&lake, dir.path(), &keys);
+    assert_exit(&out, 0);
+    assert_eq!(
+        outcomes(&rows),
+        [
+            row("digest", "unsigned", &digest_name(3)),
+            row("log", "unverified", &log_name("20240310T0205Z", "unique2")),
+            row("log", "uncovered", &log_name("20240309T0905Z", "org")),
+        ],
+        "{rows:#?}"
     );
 }

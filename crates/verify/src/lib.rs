@@ -412,33 +412,105 @@ pub async fn verify(ctx: &SessionContext, keys: &PublicKeys) -> Result<Verificat
             o.kind = "log".into();
         }
     }
-    // The lake's partitions are the account and region the events give.
-    let mut claims: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for mut row in strings(
-        ctx,
-        "cloudtrail",
-        "SELECT DISTINCT source_object, account, region FROM cloudtrail",
-    )
-    .await?
-    {
+    let stored = digests(ctx).await?;
+    claim_regions(ctx, &mut objects, &stored).await?;
+    let breaks = trail_breaks(ctx).await?;
+    Ok(check(&objects, &stored, keys, &breaks))
+}
+
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Gives each log file filed under an account and region without digests
+/// the digested accounts and regions its events are of, when none of its
+/// events is of its folder's: a file moved where no digest would be looked
+/// for is checked where it belongs. Reads only those partitions, and
+/// nothing when every log file's folder has digests.
+async fn claim_regions(
+    ctx: &SessionContext,
+    objects: &mut [Object],
+    stored: &[StoredDigest],
+) -> Result<()> {
+    let digested: HashSet<(&str, &str)> = stored
+        .iter()
+        .filter_map(|d| named(name(&d.location)).map(|(a, r, _)| (a, r)))
+        .collect();
+    let undigested: HashSet<(String, String)> = objects
+        .iter()
+        .filter(|o| o.kind == "log")
+        .filter_map(|o| foldered(&o.location))
+        .filter(|(a, r, _)| !digested.contains(&(*a, *r)))
+        .map(|(a, r, _)| (a.to_owned(), r.to_owned()))
+        .collect();
+    if digested.is_empty() || undigested.is_empty() {
+        return Ok(());
+    }
+    let partitions: Vec<String> = digested
+        .iter()
+        .copied()
+        .chain(undigested.iter().map(|(a, r)| (a.as_str(), r.as_str())))
+        .map(|(a, r)| format!("(account = {} AND region = {})", sql_text(a), sql_text(r)))
+        .collect();
+    let sql = format!(
+        "SELECT DISTINCT source_object, account, region FROM cloudtrail WHERE {}",
+        partitions.join(" OR ")
+    );
+    let mut events_of: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for mut row in strings(ctx, "cloudtrail", &sql).await? {
         if let [Some(location), Some(account), Some(region)] =
             [row[0].take(), row[1].take(), row[2].take()]
         {
-            claims.entry(location).or_default().push((account, region));
+            events_of
+                .entry(location)
+                .or_default()
+                .push((account, region));
         }
     }
     for o in objects.iter_mut().filter(|o| o.kind == "log") {
-        let folder = foldered(&o.location).map(|(a, r, _)| (a.to_owned(), r.to_owned()));
-        o.claims = claims
-            .get(&o.location)
-            .into_iter()
-            .flatten()
-            .filter(|pair| Some(*pair) != folder.as_ref())
+        let (Some((account, region, _)), Some(pairs)) =
+            (foldered(&o.location), events_of.get(&o.location))
+        else {
+            continue;
+        };
+        if digested.contains(&(account, region))
+            || pairs
+                .iter()
+                .any(|(a, r)| (a.as_str(), r.as_str()) == (account, region))
+        {
+            continue;
+        }
+        o.claims = pairs
+            .iter()
+            .filter(|(a, r)| digested.contains(&(a.as_str(), r.as_str())))
             .cloned()
             .collect();
     }
-    let stored = digests(ctx).await?;
-    Ok(check(&objects, &stored, keys))
+    Ok(())
+}
+
+/// The lake's successful `StopLogging`, `DeleteTrail` and `UpdateTrail`
+/// calls, which can end a trail's chain of digests.
+async fn trail_breaks(ctx: &SessionContext) -> Result<Vec<TrailBreak>> {
+    let rows = strings(
+        ctx,
+        "cloudtrail",
+        "SELECT to_char(eventtime, '%Y-%m-%dT%H:%M:%SZ'), json_as_text(requestparameters, 'name')
+         FROM cloudtrail
+         WHERE eventsource = 'cloudtrail.amazonaws.com'
+           AND eventname IN ('StopLogging', 'DeleteTrail', 'UpdateTrail')
+           AND errorcode IS NULL",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut row| {
+            Some(TrailBreak {
+                time: rfc3339(row[0].as_deref())?,
+                trail: row[1].take()?,
+            })
+        })
+        .collect())
 }
 
 /// A parsed digest and where the lake read it.
@@ -473,6 +545,20 @@ struct Chains<'a> {
     days_read: HashSet<(&'a str, &'a str, DateTime<Utc>)>,
     /// Each trail's digests by time, and whether each starts a chain.
     starts: HashMap<Trail<'a>, Vec<(DateTime<Utc>, bool)>>,
+    /// The earliest delivery of a log file the lake holds, by organization,
+    /// account and region.
+    earliest_log: HashMap<(&'a str, &'a str, &'a str), DateTime<Utc>>,
+    /// Events in the lake that end a trail's chain of digests.
+    breaks: &'a [TrailBreak],
+}
+
+/// A `StopLogging`, `DeleteTrail` or `UpdateTrail` the lake holds: each can
+/// end a trail's chain of digests, which starts again later.
+#[derive(Debug, Clone)]
+pub(crate) struct TrailBreak {
+    time: DateTime<Utc>,
+    /// The trail's name or ARN, as the request gives it.
+    trail: String,
 }
 
 impl<'a> Chains<'a> {
@@ -480,6 +566,7 @@ impl<'a> Chains<'a> {
         parsed: &'a [Digest<'a>],
         objects: &'a [Object],
         latest: &HashMap<&'a str, &'a Object>,
+        breaks: &'a [TrailBreak],
     ) -> Self {
         let mut successors: HashMap<&str, Vec<&Digest>> = HashMap::new();
         for d in parsed {
@@ -518,6 +605,18 @@ impl<'a> Chains<'a> {
         for times in starts.values_mut() {
             times.sort();
         }
+        let mut earliest_log: HashMap<(&str, &str, &str), DateTime<Utc>> = HashMap::new();
+        for o in objects.iter().filter(|o| o.kind == "log") {
+            let delivered = named(name(&o.location))
+                .map(|(_, _, minute)| minute)
+                .or_else(|| foldered(&o.location).and_then(|(_, _, day)| day));
+            if let (Some(key), Some(delivered)) = (place(&o.location), delivered) {
+                earliest_log
+                    .entry(key)
+                    .and_modify(|t| *t = (*t).min(delivered))
+                    .or_insert(delivered);
+            }
+        }
         Self {
             by_name: parsed
                 .iter()
@@ -539,19 +638,43 @@ impl<'a> Chains<'a> {
                 })
                 .collect(),
             starts,
+            earliest_log,
+            breaks,
         }
     }
 
-    /// Whether the digest at `location` is the last of a chain its trail
-    /// starts again after (logging stopped and started, or validation
-    /// turned off and on): no digest names it, so its signature is known
-    /// only from its S3 metadata, as the newest digest's is.
-    fn ends_a_chain(&self, location: &str) -> bool {
+    /// Whether the next digest of `d`'s trail starts a new chain.
+    fn restarts_after(&self, d: &Digest) -> bool {
+        let location = d.stored.location.as_str();
         let times = chain_of(location).and_then(|key| self.starts.get(&key));
         times
             .zip(named(name(location)))
             .and_then(|(times, (_, _, own))| times.iter().find(|(time, _)| *time > own))
             .is_some_and(|(_, first)| *first)
+    }
+
+    /// Whether `d` is the last digest of a chain its trail starts again
+    /// after, and the lake holds the event that ended the chain within the
+    /// hour before its hours or during them (CloudTrail breaks the chain an
+    /// hour after logging stops or validation is turned off). No digest
+    /// names such a digest, so its signature is known only from its S3
+    /// metadata, as the newest digest's is. Without the event, digests
+    /// after it may have been deleted.
+    fn ends_a_chain(&self, d: &Digest) -> bool {
+        let (Some((_, _, trail, _)), Some(start), Some(end)) = (
+            trail_of(name(&d.stored.location)),
+            rfc3339(d.doc.digest_start_time.as_deref()),
+            rfc3339(Some(&d.doc.digest_end_time)),
+        ) else {
+            return false;
+        };
+        let suffix = format!(":trail/{trail}");
+        self.restarts_after(d)
+            && self.breaks.iter().any(|b| {
+                (b.trail == trail || b.trail.ends_with(&suffix))
+                    && start - chrono::TimeDelta::hours(1) <= b.time
+                    && b.time < end
+            })
     }
 
     /// Whether the digest at `location` is the newest the lake holds of its
@@ -563,17 +686,21 @@ impl<'a> Chains<'a> {
     }
 
     /// Whether `previous`, missing from the lake, is older than the first
-    /// digest the lake holds of the chain of the digest at `location`, from
-    /// a day folder the lake read nothing of: not ingested, not lost. A
-    /// first link deleted from a day the lake read is lost.
+    /// digest the lake holds of the chain of the digest at `location`, and
+    /// older than every log file the lake holds of its account and region:
+    /// not ingested, or expired with the logs it listed (a bucket's
+    /// lifecycle rule), not lost. Log files delivered before it ends are
+    /// what it would list: a first link deleted from among them is lost.
     fn before_lake(&self, location: &str, previous: &str) -> bool {
         let first = chain_of(location).and_then(|key| self.span.get(&key));
-        let older = first
-            .zip(named(name(previous)))
-            .is_some_and(|((first, _), (_, _, at))| at < *first);
-        let day_read = matches!(foldered(previous),
-            Some((account, region, Some(day))) if self.days_read.contains(&(account, region, day)));
-        older && !day_read
+        let Some((_, _, ends)) = named(name(previous)) else {
+            return false;
+        };
+        let older = first.is_some_and(|(first, _)| ends < *first);
+        let logs_before = place(location)
+            .and_then(|key| self.earliest_log.get(&key))
+            .is_some_and(|earliest| *earliest < ends);
+        older && !logs_before
     }
 }
 
@@ -589,7 +716,12 @@ fn latest(objects: &[Object]) -> HashMap<&str, &Object> {
     latest
 }
 
-fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Verification {
+fn check(
+    objects: &[Object],
+    stored: &[StoredDigest],
+    keys: &PublicKeys,
+    breaks: &[TrailBreak],
+) -> Verification {
     // Every run's row of a log file: a run that read another version of it
     // stored that version's records.
     let mut logs_by_name: HashMap<&str, Vec<&Object>> = HashMap::new();
@@ -621,7 +753,7 @@ fn check(objects: &[Object], stored: &[StoredDigest], keys: &PublicKeys) -> Veri
             ));
         }
     }
-    let chains = Chains::new(&parsed, objects, &latest);
+    let chains = Chains::new(&parsed, objects, &latest, breaks);
     let mut listed: HashSet<&str> = HashSet::new();
     let mut log_checks = Vec::new();
     let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
@@ -924,6 +1056,25 @@ fn trail_of(file: &str) -> Option<(&str, &str, &str, &str)> {
     Some((parts[0], parts[2], stem.get(trail_start..trail_end)?, home))
 }
 
+/// Organization (or empty), account and region of a file from its
+/// folders: `…/[o-…/]<account>/CloudTrail[-Digest|-Insight]/<region>/…`.
+fn place(location: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = location.split('/').collect();
+    let at = parts.iter().rposition(|p| {
+        matches!(
+            *p,
+            "CloudTrail" | "CloudTrail-Digest" | "CloudTrail-Insight"
+        )
+    })?;
+    let account = *parts.get(at.checked_sub(1)?)?;
+    let org = at
+        .checked_sub(2)
+        .map(|i| parts[i])
+        .filter(|folder| folder.starts_with("o-"))
+        .unwrap_or("");
+    Some((org, account, *parts.get(at + 1)?))
+}
+
 /// The chain of the digest at `location`: its name's trail, and the
 /// organization folder above its account's, if any.
 fn chain_of(location: &str) -> Option<Trail<'_>> {
@@ -1000,11 +1151,16 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
         ));
     }
     let signature = own_signature.or(given.first().copied());
-    let ends_a_chain = chains.ends_a_chain(&d.stored.location);
+    let ends_a_chain = chains.ends_a_chain(d);
     if signature.is_none() && !chains.is_newest(&d.stored.location) && !ends_a_chain {
+        let restart = if chains.restarts_after(d) {
+            "; its trail starts a new chain after it, but the lake holds no StopLogging, UpdateTrail or DeleteTrail of the trail in its hours to explain the break"
+        } else {
+            ""
+        };
         found.push((
             Status::Invalid,
-            "its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone)".into(),
+            format!("its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone){restart}"),
         ));
     } else {
         found.push(signature_status(d, signature, keys, ends_a_chain));
@@ -1243,7 +1399,7 @@ mod tests {
             "/e/{}",
             key("10", "1_CloudTrail_r_20240310T0010Z_b.json.gz")
         ))];
-        let statuses: Vec<Status> = check(&objects, &[stored], &PublicKeys::default())
+        let statuses: Vec<Status> = check(&objects, &[stored], &PublicKeys::default(), &[])
             .checks
             .iter()
             .map(|c| c.status)
