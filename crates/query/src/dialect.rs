@@ -80,11 +80,12 @@ pub fn typed(sql: &str) -> Typed {
     }
 }
 
-/// The start of a pattern for rewriting SQL text: string literals and
-/// comments, matched whole so that nothing inside them is rewritten.
+/// The start of a pattern for rewriting SQL text: string literals (also
+/// `$$…$$`), quoted names and comments, matched whole so that nothing
+/// inside them is rewritten.
 macro_rules! passed_over {
     () => {
-        r"(?is)'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/"
+        r#"(?is)'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|--[^\n]*|/\*.*?\*/"#
     };
 }
 
@@ -521,7 +522,6 @@ impl Shapes {
     }
 }
 
-/// Whether `expr` is the literal `true` (`ON true`).
 /// An array literal or a call of a function that returns one, as the
 /// dialect leaves them: what Trino's `contains` takes first.
 fn is_array(expr: &Expr) -> bool {
@@ -549,6 +549,7 @@ fn is_ip_address(expr: &Expr) -> bool {
         if matches!(f.name.to_string().as_str(), ip::CAST | ip::TRY_CAST))
 }
 
+/// Whether `expr` is the literal `true` (`ON true`).
 fn is_true(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(v) if v.value == Value::Boolean(true))
 }
@@ -1329,6 +1330,11 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 ("if", 2) => format!("CASE WHEN {} THEN {} END", arg(0), arg(1)),
                 ("if", 3) => format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2)),
                 ("split", 2) => format!("string_to_array({}, {})", arg(0), arg(1)),
+                // Trino's contains(array, element), where the argument is
+                // written as an array (of addresses too).
+                ("contains", 2) if is_array(args[0]) => {
+                    format!("array_has({}, {})", arg(0), arg(1))
+                }
                 // Trino's contains(network, address); DataFusion's contains
                 // of two strings is a substring test, which no address
                 // passes for a network.
@@ -1337,11 +1343,6 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                         || text_literal(args[0]).is_some_and(ip::is_network) =>
                 {
                     format!("{}({}, {})", ip::CONTAINS, arg(0), arg(1))
-                }
-                // Trino's contains(array, element), where the argument is
-                // written as an array.
-                ("contains", 2) if is_array(args[0]) => {
-                    format!("array_has({}, {})", arg(0), arg(1))
                 }
                 ("from_base64", 1) => format!("decode({}, 'base64')", arg(0)),
                 ("from_hex", 1) => format!("decode({}, 'hex')", arg(0)),
