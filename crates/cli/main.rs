@@ -337,7 +337,7 @@ async fn warn_if_nothing_looked_at(
 ) {
     let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     match ctlake_hunt::coverage(ctx, window).await {
-        Ok(ctlake_hunt::Coverage::Events(_)) => {}
+        Ok(ctlake_hunt::Coverage::Events) => {}
         Ok(ctlake_hunt::Coverage::Outside(first, last)) => diag!(
             "warning: the lake holds no events from {} until before {}: the hunts looked at nothing (its events run from {} to {}; see --start/--end/--since)",
             day(window.start),

@@ -79,6 +79,13 @@ fn a_cached_lake_repeats_what_could_not_be_read() {
             )),
             "{run} run: {stderr}"
         );
+        if run == "second" {
+            assert!(!stderr.contains("is not a lake: ingesting"), "{stderr}");
+            assert!(
+                stderr.contains("1 objects not read completely, 0 records rejected"),
+                "{stderr}"
+            );
+        }
     }
 }
 
