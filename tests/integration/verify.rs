@@ -786,3 +786,61 @@ fn restarts_need_their_event_and_expired_beginnings_verify() {
         "{rows:#?}"
     );
 }
+
+/// What explains a break must be what CloudTrail delivered: a StopLogging
+/// in a file no digest lists explains nothing. Global services' events,
+/// which a one-region trail files in its own region's folder, do not place
+/// the file in us-east-1.
+#[test]
+fn added_files_explain_nothing_and_global_events_place_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let keys = signed_hours(&archive, false, Some(2));
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    std::fs::remove_file(day_folder(&archive, "CloudTrail-Digest").join(digest_name(2))).unwrap();
+    std::fs::remove_file(archive.join(log_key("20240310T0105Z", "unique1"))).unwrap();
+    write_gz(
+        &archive.join(log_key("20240310T0040Z", "forgedstop")),
+        &stop_logging_text(0),
+    );
+    let mut global: Value = serde_json::from_slice(&log_text(1, "CreateAccessKey")).unwrap();
+    global["Records"][0]["eventSource"] = "iam.amazonaws.com".into();
+    write_gz(
+        &archive.join(format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2024/03/10/{ACCOUNT}_CloudTrail_eu-west-1_20240310T0045Z_global.json.gz"
+        )),
+        global.to_string().as_bytes(),
+    );
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 1);
+    let status = |file: &str| {
+        rows.iter()
+            .find(|r| r["object"].as_str().unwrap().ends_with(file))
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        status(&digest_name(1)).as_deref(),
+        Some("invalid"),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        status(&log_name("20240310T0040Z", "forgedstop")).as_deref(),
+        Some("unlisted"),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        status(&format!(
+            "{ACCOUNT}_CloudTrail_eu-west-1_20240310T0045Z_global.json.gz"
+        ))
+        .as_deref(),
+        Some("uncovered"),
+        "{rows:#?}"
+    );
+}

@@ -418,6 +418,15 @@ pub async fn verify(ctx: &SessionContext, keys: &PublicKeys) -> Result<Verificat
     Ok(check(&objects, &stored, keys, &breaks))
 }
 
+/// Services whose events CloudTrail logs as us-east-1 wherever a trail
+/// files them.
+const GLOBAL_SERVICES: &str = "'iam.amazonaws.com', 'sts.amazonaws.com', 'signin.amazonaws.com', \
+    'cloudfront.amazonaws.com', 'route53.amazonaws.com', 'route53domains.amazonaws.com', \
+    'organizations.amazonaws.com', 'waf.amazonaws.com', 'shield.amazonaws.com', \
+    'globalaccelerator.amazonaws.com', 'account.amazonaws.com', 'support.amazonaws.com', \
+    'trustedadvisor.amazonaws.com', 'ce.amazonaws.com', 'budgets.amazonaws.com', \
+    'health.amazonaws.com'";
+
 fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -425,8 +434,9 @@ fn sql_text(s: &str) -> String {
 /// Gives each log file filed under an account and region without digests
 /// the digested accounts and regions its events are of, when none of its
 /// events is of its folder's: a file moved where no digest would be looked
-/// for is checked where it belongs. Reads only those partitions, and
-/// nothing when every log file's folder has digests.
+/// for is checked where it belongs. Global services' events place no file.
+/// Reads only those partitions, and nothing when every log file's folder
+/// has digests.
 async fn claim_regions(
     ctx: &SessionContext,
     objects: &mut [Object],
@@ -452,8 +462,11 @@ async fn claim_regions(
         .chain(undigested.iter().map(|(a, r)| (a.as_str(), r.as_str())))
         .map(|(a, r)| format!("(account = {} AND region = {})", sql_text(a), sql_text(r)))
         .collect();
+    // A trail of one region files the global services' events (logged as
+    // us-east-1) in its own region's folder: those place no file.
     let sql = format!(
-        "SELECT DISTINCT source_object, account, region FROM cloudtrail WHERE {}",
+        "SELECT DISTINCT source_object, account, region FROM cloudtrail
+         WHERE ({}) AND eventsource NOT IN ({GLOBAL_SERVICES})",
         partitions.join(" OR ")
     );
     let mut events_of: HashMap<String, Vec<(String, String)>> = HashMap::new();
@@ -495,7 +508,8 @@ async fn trail_breaks(ctx: &SessionContext) -> Result<Vec<TrailBreak>> {
     let rows = strings(
         ctx,
         "cloudtrail",
-        "SELECT to_char(eventtime, '%Y-%m-%dT%H:%M:%SZ'), json_as_text(requestparameters, 'name')
+        "SELECT to_char(eventtime, '%Y-%m-%dT%H:%M:%SZ'), json_as_text(requestparameters, 'name'),
+                source_object
          FROM cloudtrail
          WHERE eventsource = 'cloudtrail.amazonaws.com'
            AND eventname IN ('StopLogging', 'DeleteTrail', 'UpdateTrail')
@@ -508,6 +522,7 @@ async fn trail_breaks(ctx: &SessionContext) -> Result<Vec<TrailBreak>> {
             Some(TrailBreak {
                 time: rfc3339(row[0].as_deref())?,
                 trail: row[1].take()?,
+                source: row[2].take()?,
             })
         })
         .collect())
@@ -545,11 +560,31 @@ struct Chains<'a> {
     days_read: HashSet<(&'a str, &'a str, DateTime<Utc>)>,
     /// Each trail's digests by time, and whether each starts a chain.
     starts: HashMap<Trail<'a>, Vec<(DateTime<Utc>, bool)>>,
-    /// The earliest delivery of a log file the lake holds, by organization,
-    /// account and region.
+    /// The earliest delivery of a log file the lake holds, by where its
+    /// trail writes, account and region.
     earliest_log: HashMap<(&'a str, &'a str, &'a str), DateTime<Utc>>,
     /// Events in the lake that end a trail's chain of digests.
     breaks: &'a [TrailBreak],
+    /// Log files some digest lists with the hash the lake read: an event
+    /// in one was delivered by CloudTrail, not added.
+    vouched: HashSet<&'a str>,
+    /// Regions the lake read log files of.
+    regions_read: HashSet<&'a str>,
+}
+
+/// What the lake says of the end of a chain its trail starts again after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChainEnd {
+    /// Its trail does not start a new chain after it.
+    NoRestart,
+    /// A StopLogging, UpdateTrail or DeleteTrail of the trail in a log file
+    /// a digest vouches for ended it.
+    Explained,
+    /// The lake holds nothing of the trail's home region, where that event
+    /// would be.
+    HomeNotRead,
+    /// Nothing in the lake ended it: the digests after it may be gone.
+    Unexplained,
 }
 
 /// A `StopLogging`, `DeleteTrail` or `UpdateTrail` the lake holds: each can
@@ -559,6 +594,8 @@ pub(crate) struct TrailBreak {
     time: DateTime<Utc>,
     /// The trail's name or ARN, as the request gives it.
     trail: String,
+    /// The log file the event is in.
+    source: String,
 }
 
 impl<'a> Chains<'a> {
@@ -617,6 +654,27 @@ impl<'a> Chains<'a> {
                     .or_insert(delivered);
             }
         }
+        let mut hashes: HashMap<&str, Vec<&str>> = HashMap::new();
+        for o in objects.iter().filter(|o| o.kind == "log") {
+            if let Some(hash) = &o.sha256 {
+                hashes.entry(name(&o.location)).or_default().push(hash);
+            }
+        }
+        let vouched = parsed
+            .iter()
+            .flat_map(|d| &d.doc.log_files)
+            .filter(|log| {
+                hashes
+                    .get(name(&log.s3_object))
+                    .is_some_and(|h| h.iter().any(|h| h.eq_ignore_ascii_case(&log.hash_value)))
+            })
+            .map(|log| name(&log.s3_object))
+            .collect();
+        let regions_read = objects
+            .iter()
+            .filter(|o| o.kind == "log")
+            .filter_map(|o| foldered(&o.location).map(|(_, region, _)| region))
+            .collect();
         Self {
             by_name: parsed
                 .iter()
@@ -640,6 +698,8 @@ impl<'a> Chains<'a> {
             starts,
             earliest_log,
             breaks,
+            vouched,
+            regions_read,
         }
     }
 
@@ -654,27 +714,38 @@ impl<'a> Chains<'a> {
     }
 
     /// Whether `d` is the last digest of a chain its trail starts again
-    /// after, and the lake holds the event that ended the chain within the
-    /// hour before its hours or during them (CloudTrail breaks the chain an
-    /// hour after logging stops or validation is turned off). No digest
-    /// names such a digest, so its signature is known only from its S3
-    /// metadata, as the newest digest's is. Without the event, digests
-    /// after it may have been deleted.
-    fn ends_a_chain(&self, d: &Digest) -> bool {
-        let (Some((_, _, trail, _)), Some(start), Some(end)) = (
+    /// after, and what ended the chain: an event of the trail within the
+    /// hour before `d`'s hours or during them (CloudTrail breaks the chain
+    /// an hour after logging stops or validation is turned off), in a log
+    /// file a digest vouches for, since an added file could say anything.
+    /// No digest names such a digest, so its signature is known only from
+    /// its S3 metadata, as the newest digest's is. Without the event,
+    /// digests after it may have been deleted.
+    fn chain_end(&self, d: &Digest) -> ChainEnd {
+        let (Some((_, _, trail, home)), Some(start), Some(end)) = (
             trail_of(name(&d.stored.location)),
             rfc3339(d.doc.digest_start_time.as_deref()),
             rfc3339(Some(&d.doc.digest_end_time)),
         ) else {
-            return false;
+            return ChainEnd::NoRestart;
         };
+        if !self.restarts_after(d) {
+            return ChainEnd::NoRestart;
+        }
         let suffix = format!(":trail/{trail}");
-        self.restarts_after(d)
-            && self.breaks.iter().any(|b| {
-                (b.trail == trail || b.trail.ends_with(&suffix))
-                    && start - chrono::TimeDelta::hours(1) <= b.time
-                    && b.time < end
-            })
+        let explained = self.breaks.iter().any(|b| {
+            (b.trail == trail || b.trail.ends_with(&suffix))
+                && start - chrono::TimeDelta::hours(1) <= b.time
+                && b.time < end
+                && self.vouched.contains(name(&b.source))
+        });
+        if explained {
+            ChainEnd::Explained
+        } else if !self.regions_read.contains(home) {
+            ChainEnd::HomeNotRead
+        } else {
+            ChainEnd::Unexplained
+        }
     }
 
     /// Whether the digest at `location` is the newest the lake holds of its
@@ -1056,8 +1127,10 @@ fn trail_of(file: &str) -> Option<(&str, &str, &str, &str)> {
     Some((parts[0], parts[2], stem.get(trail_start..trail_end)?, home))
 }
 
-/// Organization (or empty), account and region of a file from its
-/// folders: `…/[o-…/]<account>/CloudTrail[-Digest|-Insight]/<region>/…`.
+/// Where a file's trail writes, its account and region, from its folders:
+/// `<bucket, prefix and organization folder>/<account>/CloudTrail[-Digest|
+/// -Insight]/<region>/…`. Two trails with their own prefixes, or an
+/// organization's trail beside an account's own, are apart.
 fn place(location: &str) -> Option<(&str, &str, &str)> {
     let parts: Vec<&str> = location.split('/').collect();
     let at = parts.iter().rposition(|p| {
@@ -1066,13 +1139,13 @@ fn place(location: &str) -> Option<(&str, &str, &str)> {
             "CloudTrail" | "CloudTrail-Digest" | "CloudTrail-Insight"
         )
     })?;
-    let account = *parts.get(at.checked_sub(1)?)?;
-    let org = at
-        .checked_sub(2)
-        .map(|i| parts[i])
-        .filter(|folder| folder.starts_with("o-"))
-        .unwrap_or("");
-    Some((org, account, *parts.get(at + 1)?))
+    let account_at = at.checked_sub(1)?;
+    let root_len = parts[..account_at]
+        .iter()
+        .map(|p| p.len() + 1)
+        .sum::<usize>();
+    let root = location.get(..root_len)?;
+    Some((root, parts[account_at], *parts.get(at + 1)?))
 }
 
 /// The chain of the digest at `location`: its name's trail, and the
@@ -1151,10 +1224,11 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
         ));
     }
     let signature = own_signature.or(given.first().copied());
-    let ends_a_chain = chains.ends_a_chain(d);
+    let chain_end = chains.chain_end(d);
+    let ends_a_chain = matches!(chain_end, ChainEnd::Explained | ChainEnd::HomeNotRead);
     if signature.is_none() && !chains.is_newest(&d.stored.location) && !ends_a_chain {
-        let restart = if chains.restarts_after(d) {
-            "; its trail starts a new chain after it, but the lake holds no StopLogging, UpdateTrail or DeleteTrail of the trail in its hours to explain the break"
+        let restart = if chain_end == ChainEnd::Unexplained {
+            "; its trail starts a new chain after it, but the lake holds no StopLogging, UpdateTrail or DeleteTrail of the trail in its hours, in a log file a digest lists, to explain the break"
         } else {
             ""
         };
@@ -1163,7 +1237,7 @@ fn check_digest(d: &Digest, chains: &Chains, keys: &PublicKeys) -> Check {
             format!("its signature is not known and it is not the newest digest of its trail: no digest names it as its previous one (made up, or the digest after it is gone){restart}"),
         ));
     } else {
-        found.push(signature_status(d, signature, keys, ends_a_chain));
+        found.push(signature_status(d, signature, keys, chain_end));
     }
     let status = found.iter().map(|(s, _)| *s).min().unwrap_or(Status::Valid);
     digest_check(
@@ -1217,13 +1291,17 @@ fn signature_status(
     d: &Digest,
     signature: Option<&str>,
     keys: &PublicKeys,
-    ends_a_chain: bool,
+    chain_end: ChainEnd,
 ) -> (Status, String) {
     let Some(signature) = signature else {
-        let which = if ends_a_chain {
-            "the last of its chain before the trail starts a new one (logging stopped and started, or validation turned off and on)"
-        } else {
-            "the newest digest of its trail"
+        let which = match chain_end {
+            ChainEnd::Explained => {
+                "the last of its chain before the trail starts a new one (logging stopped and started, or validation turned off and on)"
+            }
+            ChainEnd::HomeNotRead => {
+                "the last of its chain before the trail starts a new one; the lake holds nothing of the trail's home region, where the event that ended the chain would be, so whether digests after it are gone is not checked"
+            }
+            ChainEnd::NoRestart | ChainEnd::Unexplained => "the newest digest of its trail",
         };
         return (
             Status::Unsigned,
@@ -1361,6 +1439,19 @@ mod tests {
         ];
         merge(&mut windows);
         assert_eq!(windows, vec![(t(0, 12), t(2, 12)), (t(5, 0), t(6, 0))]);
+    }
+
+    #[test]
+    fn a_trail_writes_under_its_prefix_and_organization() {
+        assert_eq!(
+            place("s3://b/main/AWSLogs/o-abc/1/CloudTrail-Digest/r/2024/03/10/x.json.gz"),
+            Some(("s3://b/main/AWSLogs/o-abc/", "1", "r"))
+        );
+        assert_eq!(
+            place("/evidence/sec/AWSLogs/1/CloudTrail/r/2024/03/10/x.json.gz"),
+            Some(("/evidence/sec/AWSLogs/", "1", "r"))
+        );
+        assert_eq!(place("/evidence/x.json.gz"), None);
     }
 
     #[test]
