@@ -844,3 +844,47 @@ fn added_files_explain_nothing_and_global_events_place_no_file() {
         "{rows:#?}"
     );
 }
+
+/// A made-up trail of one digest, which nothing can link to or sign for,
+/// vouches for nothing: a forged log file it lists within the hours the
+/// real trail's digests cover is unlisted.
+#[test]
+fn a_trail_of_one_made_up_digest_vouches_for_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
+    let forged_log = log_key("20240310T0150Z", "forged");
+    write_gz(&archive.join(&forged_log), &log_text(1, "DeleteTrail"));
+    let fake =
+        format!("{ACCOUNT}_CloudTrail-Digest_{REGION}_backup_{REGION}_20240310T023500Z.json.gz");
+    let digest = json!({
+        "awsAccountId": ACCOUNT,
+        "digestStartTime": "2024-03-10T01:35:00Z",
+        "digestEndTime": "2024-03-10T02:35:00Z",
+        "digestS3Bucket": BUCKET,
+        "digestS3Object": format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{fake}"),
+        "previousDigestS3Object": null,
+        "logFiles": [{"s3Bucket": BUCKET, "s3Object": forged_log,
+                      "hashValue": sha256(&log_text(1, "DeleteTrail"))}],
+    });
+    write_gz(
+        &day_folder(&archive, "CloudTrail-Digest").join(&fake),
+        digest.to_string().as_bytes(),
+    );
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 1);
+    let forged = log_name("20240310T0150Z", "forged");
+    let of = |file: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r["object"].as_str().unwrap().ends_with(file))
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(of(&fake), ["unsigned"], "{rows:#?}");
+    assert_eq!(of(&forged), ["unlisted", "unverified"], "{rows:#?}");
+}

@@ -703,6 +703,15 @@ impl<'a> Chains<'a> {
         }
     }
 
+    /// Whether the lake holds no other digest of `d`'s trail (copies of
+    /// one digest are one): a trail of one digest, which nothing links to.
+    fn is_alone(&self, d: &Digest) -> bool {
+        let location = d.stored.location.as_str();
+        chain_of(location)
+            .and_then(|key| self.starts.get(&key))
+            .is_none_or(|times| times.iter().all(|(time, _)| *time == times[0].0))
+    }
+
     /// Whether the next digest of `d`'s trail starts a new chain.
     fn restarts_after(&self, d: &Digest) -> bool {
         let location = d.stored.location.as_str();
@@ -830,13 +839,24 @@ fn check(
     let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
     for d in &parsed {
         let own = name(&d.stored.location);
-        let digest = check_digest(d, &chains, keys);
+        let mut digest = check_digest(d, &chains, keys);
         let trusted = matches!(digest.status, Status::Valid | Status::Unchecked);
         let readable_times = digest.status != Status::InvalidFormat;
+        // A digest of unknown signature that is its trail's only one is what
+        // anyone can add (a made-up trail): what it lists is checked as if
+        // no digest listed it, and its hours cover nothing.
+        let alone = !trusted && chains.is_alone(d);
+        if alone {
+            digest.detail.push_str(
+                "; it is the only digest of its trail in the lake, so the files it lists are checked as if no digest listed them",
+            );
+        }
         checks.push(digest);
         for log in &d.doc.log_files {
             let file = name(&log.s3_object);
-            listed.insert(file);
+            if !alone {
+                listed.insert(file);
+            }
             log_checks.extend(check_log(
                 d,
                 log,
@@ -848,7 +868,7 @@ fn check(
         let start = rfc3339(d.doc.digest_start_time.as_deref());
         let end = rfc3339(Some(&d.doc.digest_end_time));
         if let (true, Some((_, region, _)), Some(account), Some(start), Some(end)) = (
-            readable_times,
+            readable_times && !alone,
             named(own),
             &d.doc.aws_account_id,
             start,
@@ -1495,10 +1515,13 @@ mod tests {
             .iter()
             .map(|c| c.status)
             .collect();
+        // The digest is its trail's only one: the file it lists that was
+        // read is also checked as if none listed it.
         assert_eq!(
             statuses,
             [
                 Status::Unsigned,
+                Status::Uncovered,
                 Status::Unverified,
                 Status::NotRead,
                 Status::Missing,
