@@ -556,8 +556,9 @@ struct Chains<'a> {
     span: HashMap<Trail<'a>, Span>,
     /// Signatures from the digests' S3 metadata, by name.
     signatures: HashMap<&'a str, &'a str>,
-    /// Account, region and day of every folder the lake read a file of.
-    days_read: HashSet<(&'a str, &'a str, DateTime<Utc>)>,
+    /// Where the trail writes, account, region and day of every folder the
+    /// lake read a file of.
+    days_read: HashSet<(&'a str, &'a str, &'a str, DateTime<Utc>)>,
     /// Each trail's digests by time, and whether each starts a chain.
     starts: HashMap<Trail<'a>, Vec<(DateTime<Utc>, bool)>>,
     /// The earliest delivery of a log file the lake holds, by where its
@@ -690,9 +691,10 @@ impl<'a> Chains<'a> {
                 .collect(),
             days_read: objects
                 .iter()
-                .filter_map(|o| match foldered(&o.location)? {
-                    (account, region, Some(day)) => Some((account, region, day)),
-                    _ => None,
+                .filter_map(|o| {
+                    let (root, account, region) = place(&o.location)?;
+                    let (_, _, day) = foldered(&o.location)?;
+                    Some((root, account, region, day?))
                 })
                 .collect(),
             starts,
@@ -723,10 +725,11 @@ impl<'a> Chains<'a> {
     }
 
     /// Whether `d` is the last digest of a chain its trail starts again
-    /// after, and what ended the chain: an event of the trail within the
-    /// hour before `d`'s hours or during them (CloudTrail breaks the chain
-    /// an hour after logging stops or validation is turned off), in a log
-    /// file a digest vouches for, since an added file could say anything.
+    /// after, and what ended the chain: an event of the trail within an
+    /// hour of `d`'s hours (CloudTrail breaks the chain within an hour of
+    /// logging stopping or validation turned off, in each region at its
+    /// own hour), in a log file a digest vouches for, since an added file
+    /// could say anything.
     /// No digest names such a digest, so its signature is known only from
     /// its S3 metadata, as the newest digest's is. Without the event,
     /// digests after it may have been deleted.
@@ -745,7 +748,7 @@ impl<'a> Chains<'a> {
         let explained = self.breaks.iter().any(|b| {
             (b.trail == trail || b.trail.ends_with(&suffix))
                 && start - chrono::TimeDelta::hours(1) <= b.time
-                && b.time < end
+                && b.time < end + chrono::TimeDelta::hours(1)
                 && self.vouched.contains(name(&b.source))
         });
         if explained {
@@ -1367,20 +1370,26 @@ fn check_log(
     log: &LogFile,
     copies: Option<&Vec<&Object>>,
     trusted: bool,
-    days_read: &HashSet<(&str, &str, DateTime<Utc>)>,
+    days_read: &HashSet<(&str, &str, &str, DateTime<Utc>)>,
 ) -> Vec<Check> {
     let digest = Some(d.stored.location.clone());
     let Some(copies) = copies.filter(|c| !c.is_empty()) else {
         // A digest lists the files of the hour before it, which may lie
         // in the day folder before its own: one `--start` did not select.
+        // The digest's trail writes its logs where it writes the digest.
+        let root = place(&d.stored.location).map_or("", |(root, _, _)| root);
         let (status, detail) = match foldered(&log.s3_object) {
-            Some((account, region, Some(day))) if !days_read.contains(&(account, region, day)) => (
-                Status::NotRead,
-                format!(
-                    "listed by its digest; the lake read nothing filed on {} for {account} {region}, so that day was not selected when the archive was ingested",
-                    day.format("%Y-%m-%d")
-                ),
-            ),
+            Some((account, region, Some(day)))
+                if !days_read.contains(&(root, account, region, day)) =>
+            {
+                (
+                    Status::NotRead,
+                    format!(
+                        "listed by its digest; the lake read nothing filed on {} for {account} {region}, so that day was not selected when the archive was ingested",
+                        day.format("%Y-%m-%d")
+                    ),
+                )
+            }
             _ => (
                 Status::Missing,
                 "listed by its digest, not in the lake: deleted, or not selected when the archive was ingested".into(),
