@@ -414,8 +414,35 @@ pub async fn verify(ctx: &SessionContext, keys: &PublicKeys) -> Result<Verificat
     }
     let stored = digests(ctx).await?;
     claim_regions(ctx, &mut objects, &stored).await?;
-    let breaks = trail_breaks(ctx).await?;
+    let breaks = if restarts(&stored) {
+        trail_breaks(ctx).await?
+    } else {
+        Vec::new()
+    };
     Ok(check(&objects, &stored, keys, &breaks))
+}
+
+/// Whether a trail starts a new chain after an earlier digest of it: only
+/// then is the event that ended a chain looked for, which reads the lake.
+fn restarts(stored: &[StoredDigest]) -> bool {
+    let mut first: HashMap<Trail, DateTime<Utc>> = HashMap::new();
+    let mut starts = Vec::new();
+    for d in stored {
+        let (Some(key), Some((_, _, time))) = (chain_of(&d.location), named(name(&d.location)))
+        else {
+            continue;
+        };
+        first
+            .entry(key)
+            .and_modify(|t| *t = (*t).min(time))
+            .or_insert(time);
+        if serde_json::from_str::<DigestDoc>(&d.text)
+            .is_ok_and(|doc| doc.previous_digest_s3_object.is_none())
+        {
+            starts.push((key, time));
+        }
+    }
+    starts.iter().any(|(key, time)| first[key] < *time)
 }
 
 /// Services whose events CloudTrail logs as us-east-1 wherever a trail
