@@ -888,3 +888,38 @@ fn a_trail_of_one_made_up_digest_vouches_for_nothing() {
     assert_eq!(of(&fake), ["unsigned"], "{rows:#?}");
     assert_eq!(of(&forged), ["unlisted", "unverified"], "{rows:#?}");
 }
+
+/// Another trail's files under their own prefix (or an account trail's
+/// beside an organization's) are not the validated trail's to list: a
+/// trail without validation there is not `unlisted`.
+#[test]
+fn digests_cover_only_their_own_trail_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, keys_file) = signed_case(dir.path());
+    write_gz(
+        &archive
+            .join("other-trail")
+            .join(log_key("20240310T0130Z", "other")),
+        &log_text(1, "ListBuckets"),
+    );
+    let lake = dir.path().join("lake");
+    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
+    let (rows, out) = verify(
+        &lake,
+        dir.path(),
+        &["--public-keys", keys_file.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    let other = rows
+        .iter()
+        .find(|r| r["object"].as_str().unwrap().contains("/other-trail/"))
+        .unwrap();
+    assert_eq!(other["status"], "uncovered", "{rows:#?}");
+    assert!(
+        other["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the lake holds no digest of"),
+        "{rows:#?}"
+    );
+}

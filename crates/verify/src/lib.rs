@@ -565,6 +565,47 @@ struct Digest<'a> {
 /// where one digest's hour ends as the next begins.
 type Windows = Vec<Span>;
 
+/// The hours digests cover, by where their trail writes (bucket, prefix
+/// and organization folder), account and region: an organization's
+/// digests do not cover an account trail's files beside them, nor one
+/// prefix's another's. A file outside the trail layout is held against
+/// the digests of its account and region wherever they are.
+#[derive(Default)]
+struct Coverage {
+    by_root: HashMap<(String, String, String), Windows>,
+    any_root: HashMap<(String, String), Windows>,
+}
+
+impl Coverage {
+    fn add(&mut self, root: Option<&str>, account: &str, region: &str, hours: Span) {
+        if let Some(root) = root {
+            self.by_root
+                .entry((root.to_owned(), account.to_owned(), region.to_owned()))
+                .or_default()
+                .push(hours);
+        }
+        self.any_root
+            .entry((account.to_owned(), region.to_owned()))
+            .or_default()
+            .push(hours);
+    }
+
+    fn merge(&mut self) {
+        self.by_root.values_mut().for_each(merge);
+        self.any_root.values_mut().for_each(merge);
+    }
+
+    fn get(&self, root: Option<&str>, account: &str, region: &str) -> Option<&Windows> {
+        match root {
+            Some(root) => {
+                self.by_root
+                    .get(&(root.to_owned(), account.to_owned(), region.to_owned()))
+            }
+            None => self.any_root.get(&(account.to_owned(), region.to_owned())),
+        }
+    }
+}
+
 /// A chain of digests: organization (or empty), account, region, trail
 /// and home region. An organization's trail and an account's own may share
 /// a name, and so may trails of two home regions.
@@ -866,7 +907,7 @@ fn check(
     let chains = Chains::new(&parsed, objects, &latest, breaks);
     let mut listed: HashSet<&str> = HashSet::new();
     let mut log_checks = Vec::new();
-    let mut coverage: HashMap<(String, String), Windows> = HashMap::new();
+    let mut coverage = Coverage::default();
     for d in &parsed {
         let own = name(&d.stored.location);
         let mut digest = check_digest(d, &chains, keys);
@@ -904,15 +945,11 @@ fn check(
             start,
             end,
         ) {
-            coverage
-                .entry((account.clone(), region.to_owned()))
-                .or_default()
-                .push((start, end));
+            let root = place(&d.stored.location).map(|(root, _, _)| root);
+            coverage.add(root, account, region, (start, end));
         }
     }
-    for windows in coverage.values_mut() {
-        merge(windows);
-    }
+    coverage.merge();
     log_checks.extend(unlisted(&latest, &listed, &coverage));
     checks.sort_by(|a, b| a.object.cmp(&b.object));
     log_checks
@@ -973,7 +1010,7 @@ fn foldered(location: &str) -> Option<(&str, &str, Option<DateTime<Utc>>)> {
 fn unlisted(
     latest: &HashMap<&str, &Object>,
     listed: &HashSet<&str>,
-    coverage: &HashMap<(String, String), Windows>,
+    coverage: &Coverage,
 ) -> Vec<Check> {
     let mut found = Vec::new();
     for o in latest.values().filter(|o| o.kind == "log") {
@@ -999,17 +1036,18 @@ fn unlisted(
             ));
             continue;
         };
+        let root = place(&o.location).map(|(root, _, _)| root);
         // A file moved out of its region's folder into one without digests
         // is checked where its events say it belongs.
         let (folder_account, folder_region) = (account, region);
         let claimed = o
             .claims
             .iter()
-            .find(|pair| coverage.contains_key(*pair))
-            .filter(|_| !coverage.contains_key(&(account.to_owned(), region.to_owned())));
+            .find(|(a, r)| coverage.get(root, a, r).is_some())
+            .filter(|_| coverage.get(root, account, region).is_none());
         let (account, region) =
             claimed.map_or((account, region), |(a, r)| (a.as_str(), r.as_str()));
-        let Some(windows) = coverage.get(&(account.to_owned(), region.to_owned())) else {
+        let Some(windows) = coverage.get(root, account, region) else {
             found.push(uncovered(format!(
                 "the lake holds no digest of {account} {region}: not checked"
             )));
