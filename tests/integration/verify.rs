@@ -205,6 +205,17 @@ fn verify(lake: &Path, scratch: &Path, extra: &[&str]) -> (Vec<Value>, std::proc
     (rows, out)
 }
 
+/// Ingests `archive` into `lake`, which must succeed, then [`verify`]s it.
+fn ingest_and_verify(
+    archive: &Path,
+    lake: &Path,
+    scratch: &Path,
+    extra: &[&str],
+) -> (Vec<Value>, std::process::Output) {
+    assert_exit(&ingest_cli(archive, lake, scratch, &["--quiet"]), 0);
+    verify(lake, scratch, extra)
+}
+
 /// (check, status, file name) of each row, in order.
 fn outcomes(rows: &[Value]) -> Vec<(String, String, String)> {
     rows.iter()
@@ -244,9 +255,8 @@ fn an_archive_as_delivered_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let (archive, keys_file) = signed_case(dir.path());
     let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--all", "--public-keys", keys_file.to_str().unwrap()],
@@ -300,8 +310,8 @@ fn an_archive_as_delivered_verifies() {
     copy_tree(&archive, &twice.join("first"));
     copy_tree(&archive, &twice.join("second"));
     let lake = dir.path().join("lake-twice");
-    assert_exit(&ingest_cli(&twice, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &twice,
         &lake,
         dir.path(),
         &["--all", "--public-keys", keys_file.to_str().unwrap()],
@@ -355,8 +365,8 @@ fn tampering_with_logs_and_digests_is_found() {
     write_gz(&first, text.replace("03:00Z\"", "04:00Z\"").as_bytes());
 
     let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&tampered, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &tampered,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
@@ -441,9 +451,8 @@ fn forged_digests_odd_names_and_earlier_versions_are_found() {
     let lake = dir.path().join("lake");
     assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
     write_gz(&first, &log_text(0, "ListBuckets"));
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
@@ -602,8 +611,7 @@ fn chain_restarts_and_deleted_links() {
     std::fs::write(&keys_file, keys.to_string()).unwrap();
     let keys = ["--all", "--public-keys", keys_file.to_str().unwrap()];
     let lake = dir.path().join("lake-restarted");
-    assert_exit(&ingest_cli(&restarted, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(&lake, dir.path(), &keys);
+    let (rows, out) = ingest_and_verify(&restarted, &lake, dir.path(), &keys);
     assert_exit(&out, 0);
     assert_eq!(
         outcomes(&rows),
@@ -653,8 +661,7 @@ fn chain_restarts_and_deleted_links() {
         std::fs::remove_file(day_folder(&archive, "CloudTrail-Digest").join(digest_name(deleted)))
             .unwrap();
         let lake = dir.path().join(format!("lake-deleted{deleted}"));
-        assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-        let (rows, out) = verify(&lake, dir.path(), &keys);
+        let (rows, out) = ingest_and_verify(&archive, &lake, dir.path(), &keys);
         assert_exit(&out, 1);
         assert_eq!(
             outcomes(&rows),
@@ -695,8 +702,8 @@ fn logs_hours_after_the_newest_digest_are_late() {
         &log_text(5, "DeleteTrail"),
     );
     let lake = dir.path().join("lake-cut");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
@@ -748,8 +755,7 @@ fn restarts_need_their_event_and_expired_beginnings_verify() {
             std::fs::remove_file(archive.join(log_key("20240310T0105Z", "unique1"))).unwrap();
         }
         let lake = dir.path().join(format!("lake-cut-{keep_stop}"));
-        assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-        let (rows, out) = verify(&lake, dir.path(), &keys);
+        let (rows, out) = ingest_and_verify(&archive, &lake, dir.path(), &keys);
         assert_exit(&out, 1);
         let first = &rows[0];
         assert_eq!(first["status"], "invalid", "{rows:#?}");
@@ -773,8 +779,7 @@ fn restarts_need_their_event_and_expired_beginnings_verify() {
         &log_text(0, "ListBuckets"),
     );
     let lake = dir.path().join("lake-expired");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(&lake, dir.path(), &keys);
+    let (rows, out) = ingest_and_verify(&archive, &lake, dir.path(), &keys);
     assert_exit(&out, 0);
     assert_eq!(
         outcomes(&rows),
@@ -813,8 +818,8 @@ fn added_files_explain_nothing_and_global_events_place_no_file() {
         global.to_string().as_bytes(),
     );
     let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
@@ -871,8 +876,8 @@ fn a_trail_of_one_made_up_digest_vouches_for_nothing() {
         digest.to_string().as_bytes(),
     );
     let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
@@ -903,8 +908,8 @@ fn digests_cover_only_their_own_trail_folders() {
         &log_text(1, "ListBuckets"),
     );
     let lake = dir.path().join("lake");
-    assert_exit(&ingest_cli(&archive, &lake, dir.path(), &["--quiet"]), 0);
-    let (rows, out) = verify(
+    let (rows, out) = ingest_and_verify(
+        &archive,
         &lake,
         dir.path(),
         &["--public-keys", keys_file.to_str().unwrap()],
