@@ -50,7 +50,7 @@ enum ExitStatus {
     Success = 0,
     /// `ingest`: the lake was written, but some objects failed or records were
     /// rejected; the report lists each. `hunt`: there are findings. `status`:
-    /// the books do not balance.
+    /// the books do not balance, or the lake's files are not as its runs wrote them.
     Partial = 1,
     /// Nothing useful was done: bad arguments, unreadable lake, SQL error.
     Error = 2,

@@ -47,7 +47,7 @@ fn count(row: &Map<String, Value>, key: &str) -> u64 {
 }
 
 /// Gathers the status of the lake open in `ctx` and prints it. Returns
-/// whether the books balance.
+/// whether the books balance and the lake's files are as its runs wrote them.
 pub async fn run(
     ctx: &SessionContext,
     location: &ctlake_ingest::Location,
@@ -74,6 +74,20 @@ pub async fn run(
         }
     }
     let balanced = problems.is_empty();
+    let files = ctlake_query::lake_files(ctx, &runs).await?;
+    for path in &files.unwritten {
+        problems.push(format!(
+            "{path}: no ingest run wrote this file; queries do not read it"
+        ));
+    }
+    for (path, run) in &files.missing {
+        problems.push(format!("{path}: run {run} wrote this file and it is gone"));
+    }
+    for (path, written, now) in &files.resized {
+        problems.push(format!(
+            "{path}: its run wrote {written} bytes and it holds {now}: changed since"
+        ));
+    }
     let mut sources: Vec<String> = runs
         .reports
         .iter()
@@ -103,13 +117,18 @@ pub async fn run(
         "objects_by_kind": kinds,
         "partitions": partitions,
         "balanced": balanced,
+        "files": {
+            "unwritten": files.unwritten,
+            "missing": files.missing.iter().map(|(path, run)| json!({"path": path, "run_id": run})).collect::<Vec<_>>(),
+            "resized": files.resized.iter().map(|(path, written, now)| json!({"path": path, "written_bytes": written, "bytes": now})).collect::<Vec<_>>(),
+        },
         "problems": problems,
     });
     match format {
         StatusFormat::Json => writeln!(out, "{status:#}")?,
         StatusFormat::Table => write_text(&status, out)?,
     }
-    Ok(balanced)
+    Ok(problems.is_empty())
 }
 
 fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
@@ -200,10 +219,9 @@ fn write_text(s: &Value, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "books balance: every record read is stored, a duplicate, or rejected"
         )?;
-    } else {
-        for problem in s["problems"].as_array().into_iter().flatten() {
-            writeln!(out, "PROBLEM: {}", problem.as_str().unwrap_or_default())?;
-        }
+    }
+    for problem in s["problems"].as_array().into_iter().flatten() {
+        writeln!(out, "PROBLEM: {}", problem.as_str().unwrap_or_default())?;
     }
     Ok(())
 }

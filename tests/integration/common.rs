@@ -155,6 +155,11 @@ pub fn newest_report(lake: &Path) -> Value {
 
 /// `ctlake status --format json` of the lake; it must exit 0 (books balance).
 pub fn status(lake: &Path, scratch: &Path) -> Value {
+    status_exiting(lake, scratch, 0)
+}
+
+/// `ctlake status --format json` of the lake, which must exit with `code`.
+pub fn status_exiting(lake: &Path, scratch: &Path, code: i32) -> Value {
     let out = ctlake(
         &[
             "status",
@@ -167,7 +172,7 @@ pub fn status(lake: &Path, scratch: &Path) -> Value {
     );
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(code),
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)

@@ -772,6 +772,83 @@ fn status_counts_objects_that_failed_when_last_tried() {
     assert_eq!(status["totals"]["object_reads"], 4);
 }
 
+/// A lake's files are written once. One planted in a partition folder is
+/// not read by queries; `status` names it, and a file changed or deleted
+/// since its run wrote it, and exits 1.
+#[test]
+fn status_names_files_no_run_wrote_and_queries_skip_planted_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    for (name, ids) in [("a", &["a-1", "a-2", "a-3"][..]), ("b", &["b-1"][..])] {
+        let input = dir.path().join(name);
+        write_gz(&input.join("x.json.gz"), &events(ids));
+        common::assert_exit(&common::ingest_cli(&input, &lake, dir.path(), &[]), 0);
+    }
+    let second = common::newest_report(&lake)["files"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = || {
+        common::rows_as_json(&common::query(
+            &lake,
+            "SELECT count(*) AS n FROM cloudtrail",
+        ))[0]["n"]
+            .as_u64()
+    };
+    assert_eq!(count(), Some(4));
+    let folder = Path::new(&second).parent().unwrap();
+    let planted = folder.join("planted.parquet");
+    std::fs::copy(lake.join(&second), lake.join(&planted)).unwrap();
+    assert_eq!(count(), Some(4), "the planted file is not read");
+    let status = || common::status_exiting(&lake, dir.path(), 1);
+    let found = status();
+    assert_eq!(found["balanced"], true);
+    assert_eq!(found["files"]["unwritten"], serde_json::json!([planted]));
+    assert_eq!(
+        found["problems"],
+        serde_json::json!([format!(
+            "{}: no ingest run wrote this file; queries do not read it",
+            planted.display()
+        )])
+    );
+
+    // The second run's file put over the first's, and then deleted.
+    std::fs::remove_file(lake.join(&planted)).unwrap();
+    let runs: Vec<serde_json::Value> = std::fs::read_dir(lake.join("_ctlake/runs"))
+        .unwrap()
+        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+        .collect();
+    let first = runs
+        .iter()
+        .map(|r| r["files"][0].clone())
+        .find(|f| f["path"] != second.as_str())
+        .unwrap();
+    let first_path = first["path"].as_str().unwrap();
+    std::fs::copy(lake.join(&second), lake.join(first_path)).unwrap();
+    let found = status();
+    assert_eq!(found["balanced"], false, "3 events written, 1 stored");
+    assert_eq!(
+        found["files"]["resized"],
+        serde_json::json!([{
+            "path": first_path,
+            "written_bytes": first["bytes"],
+            "bytes": std::fs::metadata(lake.join(&second)).unwrap().len(),
+        }])
+    );
+    std::fs::remove_file(lake.join(first_path)).unwrap();
+    let found = status();
+    let run = runs
+        .iter()
+        .find(|r| r["files"][0]["path"] == first_path)
+        .unwrap()["run_id"]
+        .clone();
+    assert_eq!(
+        found["files"]["missing"],
+        serde_json::json!([{"path": first_path, "run_id": run}])
+    );
+    assert_eq!(count(), Some(1));
+}
+
 #[test]
 fn keys_given_twice_in_a_record_are_reported_and_both_kept() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,10 @@
 //! was killed, until the next ingest removes them) its files are in the
 //! lake's folders. This wrapper hides them from every listing, so a query
 //! running beside an ingest, or after a crash, sees the lake as it was at
-//! the last commit: never half a run. The set of uncommitted runs is read
+//! the last commit: never half a run. A file in the tables' folders that
+//! no committed run is named in (a copy left by hand, a file planted there)
+//! is hidden too: what a query answers from is what ingest wrote, and
+//! `ctlake status` names such files. The set of committed runs is read
 //! afresh on each listing.
 //!
 //! A lake on local disk is read inline, on the thread that asks. object_store's
@@ -23,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, STARTED_SUFFIX, is_run_file, run_of_file};
+use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, is_run_file, run_of_file};
 use ctlake_store::object_store::path::Path;
 use ctlake_store::object_store::{
     Attributes, CopyOptions, Error, GetOptions, GetResult, GetResultPayload, ListResult,
@@ -88,46 +91,35 @@ impl fmt::Display for CommittedView {
 #[derive(Debug, Clone)]
 struct Filter {
     root: Path,
-    uncommitted: Arc<HashSet<String>>,
+    /// Runs with a report.
+    committed: Arc<HashSet<String>>,
 }
 
 impl Filter {
-    /// Runs that started and have no report: going on, or killed.
     async fn read(inner: &dyn ObjectStore, root: &Path) -> Result<Self> {
         let runs = root.clone().join(META_DIR).join(RUNS_DIR);
-        let names: Vec<String> = inner
+        let committed = inner
             .list(Some(&runs))
-            .map_ok(|meta| meta.location.filename().unwrap_or_default().to_owned())
+            .try_filter_map(|meta| {
+                let name = meta.location.filename().unwrap_or_default();
+                std::future::ready(Ok(name.strip_suffix(REPORT_SUFFIX).map(str::to_owned)))
+            })
             .try_collect()
             .await?;
-        let reported: HashSet<&str> = names
-            .iter()
-            .filter_map(|n| n.strip_suffix(REPORT_SUFFIX))
-            .collect();
-        let uncommitted = names
-            .iter()
-            .filter_map(|n| n.strip_suffix(STARTED_SUFFIX))
-            .filter(|run| !reported.contains(run))
-            .map(str::to_owned)
-            .collect();
         Ok(Self {
             root: root.clone(),
-            uncommitted: Arc::new(uncommitted),
+            committed: Arc::new(committed),
         })
     }
 
     fn shows(&self, location: &Path) -> bool {
-        if self.uncommitted.is_empty() {
-            return true;
-        }
         let Some(relative) = location.prefix_match(&self.root) else {
             return true;
         };
         let relative: Vec<_> = relative.map(|p| p.as_ref().to_owned()).collect();
         let relative = relative.join("/");
         let name = location.filename().unwrap_or_default();
-        !(is_run_file(&relative)
-            && run_of_file(name).is_some_and(|run| self.uncommitted.contains(run)))
+        !is_run_file(&relative) || run_of_file(name).is_some_and(|run| self.committed.contains(run))
     }
 }
 

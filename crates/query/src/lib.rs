@@ -40,6 +40,7 @@ mod functions;
 mod ip;
 mod time_partitions;
 
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ use arrow_schema::SchemaRef;
 use ctlake_schema::{
     DIGESTS_TABLE, DUPLICATES_TABLE, MARKER_FILE, META_DIR, OBJECTS_DIR, OBJECTS_TABLE,
     REJECTED_TABLE, TABLE_NAME, digests_schema, duplicates_schema, file_schema, objects_schema,
-    partition_fields, rejected_schema,
+    partition_fields, rejected_schema, run_of_file,
 };
 use ctlake_store::object_store::path::Path as StorePath;
 use ctlake_store::object_store::{ObjectStore, ObjectStoreExt};
@@ -152,9 +153,17 @@ fn parquet_format(ctx: &SessionContext) -> ParquetFormat {
 }
 
 /// The lake a session was opened on, kept in its configuration so that
-/// statements can be checked against it.
+/// statements can be checked against it and its files listed.
 #[derive(Debug, Clone)]
-struct LakeRoot(String);
+struct LakeRoot {
+    /// Its URL or path, as tables name it.
+    url: String,
+    /// The store it is in, unfiltered: the registered one hides files
+    /// queries must not read, which `status` must still see.
+    store: Arc<dyn ObjectStore>,
+    /// Its folder in `store`.
+    path: StorePath,
+}
 
 /// Plans one parsed statement. Statements that would change the lake
 /// (`INSERT`, `UPDATE`, `DELETE`, `DROP`, `COPY … TO` or `CREATE EXTERNAL
@@ -170,7 +179,7 @@ pub async fn plan(
             .state()
             .config()
             .get_extension::<LakeRoot>()
-            .map(|root| root.0.clone());
+            .map(|root| root.url.clone());
         guard(&statement, lake.as_deref())?;
     }
     ctx.state().statement_to_plan(statement).await
@@ -269,9 +278,16 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
         StorePath::from_absolute_path(&root).map_err(|e| DataFusionError::External(Box::new(e)))?;
     ctx.register_object_store(
         &url::Url::parse("file://").map_err(|e| DataFusionError::External(Box::new(e)))?,
-        Arc::new(committed::CommittedView::on_local_disk(store_root)),
+        Arc::new(committed::CommittedView::on_local_disk(store_root.clone())),
     );
-    register_tables(ctx, &format!("{}", root.display()))
+    register_tables(
+        ctx,
+        LakeRoot {
+            url: root.display().to_string(),
+            store: Arc::new(ctlake_store::object_store::local::LocalFileSystem::new()),
+            path: store_root,
+        },
+    )
 }
 
 /// The layout version a lake marker names must be the one this build writes.
@@ -289,9 +305,9 @@ fn check_layout(marker: &[u8], lake: &dyn std::fmt::Display) -> Result<()> {
     )))
 }
 
-/// Registers every table of the lake whose root URL (or path) is `root`.
-fn register_tables(ctx: &SessionContext, root: &str) -> Result<()> {
-    let url = |dir: &str| ListingTableUrl::parse(format!("{root}/{dir}/"));
+/// Registers every table of the lake whose root URL (or path) is `root.url`.
+fn register_tables(ctx: &SessionContext, root: LakeRoot) -> Result<()> {
+    let url = |dir: &str| ListingTableUrl::parse(format!("{}/{dir}/", root.url));
     register_events(ctx, url(TABLE_NAME)?)?;
     register_plain(
         ctx,
@@ -314,7 +330,7 @@ fn register_tables(ctx: &SessionContext, root: &str) -> Result<()> {
     ctx.state_ref()
         .write()
         .config_mut()
-        .set_extension(Arc::new(LakeRoot(root.to_owned())));
+        .set_extension(Arc::new(root));
     Ok(())
 }
 
@@ -355,19 +371,20 @@ pub async fn open_lake_at(
             }
             let base = url::Url::parse(&format!("s3://{bucket}"))
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let path = StorePath::from(prefix.as_str());
             ctx.register_object_store(
                 &base,
                 Arc::new(committed::CommittedView::new(
-                    store,
-                    StorePath::from(prefix.as_str()),
+                    Arc::clone(&store),
+                    path.clone(),
                 )),
             );
-            let root = if prefix.is_empty() {
+            let url = if prefix.is_empty() {
                 format!("s3://{bucket}")
             } else {
                 format!("s3://{bucket}/{prefix}")
             };
-            register_tables(&ctx, &root)?;
+            register_tables(&ctx, LakeRoot { url, store, path })?;
         }
     }
     Ok(ctx)
@@ -450,32 +467,33 @@ pub struct LakeRuns {
     pub uncommitted: Vec<String>,
 }
 
+/// The lake `ctx` was opened on by [`open_lake_at`].
+fn lake_root(ctx: &SessionContext) -> Result<Arc<LakeRoot>> {
+    ctx.state()
+        .config()
+        .get_extension::<LakeRoot>()
+        .ok_or_else(|| DataFusionError::Internal("the session has no lake".into()))
+}
+
 /// Reads the run reports of the lake at `location`, registered in `ctx` by
 /// [`open_lake_at`].
 pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<LakeRuns> {
-    use datafusion::execution::object_store::ObjectStoreUrl;
     use futures::TryStreamExt;
-    let (url, root) = match location {
-        Location::Local(path) => (
-            ObjectStoreUrl::local_filesystem(),
-            StorePath::from_absolute_path(ctlake_store::physical(path))
-                .map_err(|e| DataFusionError::External(Box::new(e)))?,
-        ),
-        Location::S3 { bucket, prefix } => (
-            ObjectStoreUrl::parse(format!("s3://{bucket}"))?,
-            StorePath::from(prefix.as_str()),
-        ),
-    };
-    let store = ctx.runtime_env().object_store(url)?;
-    let dir = root.clone().join(META_DIR).join(ctlake_schema::RUNS_DIR);
-    let mut names: Vec<StorePath> = store
+    let root = lake_root(ctx)?;
+    let dir = root
+        .path
+        .clone()
+        .join(META_DIR)
+        .join(ctlake_schema::RUNS_DIR);
+    let mut names: Vec<StorePath> = root
+        .store
         .list(Some(&dir))
         .map_ok(|meta| meta.location)
         .try_collect()
         .await?;
     names.sort();
     let mut runs = LakeRuns::default();
-    let reported: std::collections::HashSet<String> = names
+    let reported: HashSet<String> = names
         .iter()
         .filter_map(|p| p.filename()?.strip_suffix(ctlake_schema::REPORT_SUFFIX))
         .map(str::to_owned)
@@ -485,7 +503,7 @@ pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<Lake
             continue;
         };
         if name.ends_with(ctlake_schema::REPORT_SUFFIX) {
-            let bytes = store.get(path).await?.bytes().await?;
+            let bytes = root.store.get(path).await?.bytes().await?;
             let report = serde_json::from_slice(&bytes).map_err(|e| {
                 DataFusionError::Execution(format!("{location}: run report {path}: {e}"))
             })?;
@@ -497,6 +515,80 @@ pub async fn lake_runs(ctx: &SessionContext, location: &Location) -> Result<Lake
         }
     }
     Ok(runs)
+}
+
+/// The files in a lake's table folders set against what its committed
+/// runs' reports say they wrote. Evidence in a lake is written once: a file
+/// that no run wrote, or that changed or went away since, is a finding.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LakeFiles {
+    /// Files no committed run wrote (copied in by hand, planted): queries
+    /// do not read them. Paths relative to the lake.
+    pub unwritten: Vec<String>,
+    /// Files a committed run wrote that are gone: (path, run).
+    pub missing: Vec<(String, String)>,
+    /// Files whose size is not the one their run wrote: (path, written, now).
+    /// Queries still read them.
+    pub resized: Vec<(String, u64, u64)>,
+}
+
+/// Lists the table folders of the lake `ctx` was opened on, unfiltered,
+/// and checks them against `runs`. Files of uncommitted runs are left to
+/// [`LakeRuns::uncommitted`]; a run's manifest of objects, which its report
+/// does not list, is known by its name.
+pub async fn lake_files(ctx: &SessionContext, runs: &LakeRuns) -> Result<LakeFiles> {
+    use futures::TryStreamExt;
+    let root = lake_root(ctx)?;
+    let mut written: HashMap<String, (u64, String)> = HashMap::new();
+    let mut committed = HashSet::new();
+    for report in &runs.reports {
+        let run = report["run_id"].as_str().unwrap_or_default();
+        committed.insert(run.to_owned());
+        for file in ["files", "side_files"]
+            .iter()
+            .flat_map(|key| report[key].as_array().into_iter().flatten())
+        {
+            if let (Some(path), Some(bytes)) = (file["path"].as_str(), file["bytes"].as_u64()) {
+                written.insert(path.to_owned(), (bytes, run.to_owned()));
+            }
+        }
+    }
+    let uncommitted: HashSet<&str> = runs.uncommitted.iter().map(String::as_str).collect();
+    let mut check = LakeFiles::default();
+    let mut listed = root.store.list(Some(&root.path));
+    while let Some(meta) = listed.try_next().await? {
+        let Some(parts) = meta.location.prefix_match(&root.path) else {
+            continue;
+        };
+        let relative = parts
+            .map(|p| p.as_ref().to_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !ctlake_schema::is_run_file(&relative) {
+            continue;
+        }
+        let run = run_of_file(meta.location.filename().unwrap_or_default());
+        if run.is_some_and(|run| uncommitted.contains(run)) {
+            continue;
+        }
+        match written.remove(&relative) {
+            Some((bytes, _)) if bytes != meta.size => {
+                check.resized.push((relative, bytes, meta.size));
+            }
+            Some(_) => {}
+            None if relative.starts_with(&format!("{META_DIR}/{OBJECTS_DIR}/"))
+                && run.is_some_and(|run| committed.contains(run)) => {}
+            None => check.unwritten.push(relative),
+        }
+    }
+    check.missing = written
+        .into_iter()
+        .map(|(path, (_, run))| (path, run))
+        .collect();
+    check.unwritten.sort();
+    check.missing.sort();
+    check.resized.sort();
+    Ok(check)
 }
 
 #[cfg(test)]
