@@ -85,7 +85,7 @@ pub async fn run(
     }
     for (path, written, now) in &files.resized {
         problems.push(format!(
-            "{path}: its run wrote {written} bytes and it holds {now}: changed since"
+            "{path}: its run wrote {written} bytes and it holds {now}: changed since; queries do not read it"
         ));
     }
     let mut sources: Vec<String> = runs

@@ -772,22 +772,26 @@ fn status_counts_objects_that_failed_when_last_tried() {
     assert_eq!(status["totals"]["object_reads"], 4);
 }
 
-/// A lake's files are written once. One planted in a partition folder is
-/// not read by queries; `status` names it, and a file changed or deleted
-/// since its run wrote it, and exits 1.
+/// A lake's files are written once. Files planted in a partition folder,
+/// under any name, are read by nothing: not by queries, not by ingest when
+/// it looks for copies. `status` names them, exits 1, and so does a
+/// file changed or deleted since its run wrote it.
 #[test]
-fn status_names_files_no_run_wrote_and_queries_skip_planted_ones() {
+fn files_no_run_wrote_are_read_by_nothing_and_status_names_them() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let (lake, other) = (dir.path().join("lake"), dir.path().join("other"));
     for (name, ids) in [("a", &["a-1", "a-2", "a-3"][..]), ("b", &["b-1"][..])] {
-        let input = dir.path().join(name);
-        write_gz(&input.join("x.json.gz"), &events(ids));
-        common::assert_exit(&common::ingest_cli(&input, &lake, dir.path(), &[]), 0);
+        write_gz(&dir.path().join(name).join("x.json.gz"), &events(ids));
     }
-    let second = common::newest_report(&lake)["files"][0]["path"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ingest = |input: &str, lake: &Path| {
+        let out = common::ingest_cli(&dir.path().join(input), lake, dir.path(), &[]);
+        common::assert_exit(&out, 0);
+        let report = common::newest_report(lake);
+        let file = report["files"][0].clone();
+        (report, file["path"].as_str().unwrap().to_owned(), file)
+    };
+    let (first_run, first, first_file) = ingest("a", &lake);
+    let (_, b_file, _) = ingest("b", &other);
     let count = || {
         common::rows_as_json(&common::query(
             &lake,
@@ -795,58 +799,58 @@ fn status_names_files_no_run_wrote_and_queries_skip_planted_ones() {
         ))[0]["n"]
             .as_u64()
     };
-    assert_eq!(count(), Some(4));
-    let folder = Path::new(&second).parent().unwrap();
-    let planted = folder.join("planted.parquet");
-    std::fs::copy(lake.join(&second), lake.join(&planted)).unwrap();
-    assert_eq!(count(), Some(4), "the planted file is not read");
+    let folder = Path::new(&first).parent().unwrap();
+    let run = first_run["run_id"].as_str().unwrap();
+    let planted = [
+        folder.join("planted.parquet"),
+        folder.join(format!("part-{run}-99999.parquet")),
+    ];
+    for path in &planted {
+        std::fs::copy(other.join(&b_file), lake.join(path)).unwrap();
+    }
+    assert_eq!(count(), Some(3), "planted files are not read");
     let status = || common::status_exiting(&lake, dir.path(), 1);
     let found = status();
     assert_eq!(found["balanced"], true);
-    assert_eq!(found["files"]["unwritten"], serde_json::json!([planted]));
+    let mut names: Vec<String> = planted.iter().map(|p| p.display().to_string()).collect();
+    names.sort();
+    assert_eq!(found["files"]["unwritten"], serde_json::json!(names));
     assert_eq!(
-        found["problems"],
-        serde_json::json!([format!(
+        found["problems"][0],
+        format!(
             "{}: no ingest run wrote this file; queries do not read it",
-            planted.display()
-        )])
+            names[0]
+        )
     );
 
+    // b-1 is in a planted file of its partition, and is no copy.
+    let (second_run, second, _) = ingest("b", &lake);
+    assert_eq!(second_run["events_written"], 1);
+    assert_eq!(second_run["duplicates"], 0);
+    assert_eq!(count(), Some(4));
+    for path in &planted {
+        std::fs::remove_file(lake.join(path)).unwrap();
+    }
+    common::status(&lake, dir.path());
+
     // The second run's file put over the first's, and then deleted.
-    std::fs::remove_file(lake.join(&planted)).unwrap();
-    let runs: Vec<serde_json::Value> = std::fs::read_dir(lake.join("_ctlake/runs"))
-        .unwrap()
-        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
-        .collect();
-    let first = runs
-        .iter()
-        .map(|r| r["files"][0].clone())
-        .find(|f| f["path"] != second.as_str())
-        .unwrap();
-    let first_path = first["path"].as_str().unwrap();
-    std::fs::copy(lake.join(&second), lake.join(first_path)).unwrap();
+    std::fs::copy(lake.join(&second), lake.join(&first)).unwrap();
+    assert_eq!(count(), Some(1), "a changed file is not read");
     let found = status();
-    assert_eq!(found["balanced"], false, "3 events written, 1 stored");
+    assert_eq!(found["balanced"], false, "4 events written, 1 stored");
     assert_eq!(
         found["files"]["resized"],
         serde_json::json!([{
-            "path": first_path,
-            "written_bytes": first["bytes"],
+            "path": first,
+            "written_bytes": first_file["bytes"],
             "bytes": std::fs::metadata(lake.join(&second)).unwrap().len(),
         }])
     );
-    std::fs::remove_file(lake.join(first_path)).unwrap();
-    let found = status();
-    let run = runs
-        .iter()
-        .find(|r| r["files"][0]["path"] == first_path)
-        .unwrap()["run_id"]
-        .clone();
+    std::fs::remove_file(lake.join(&first)).unwrap();
     assert_eq!(
-        found["files"]["missing"],
-        serde_json::json!([{"path": first_path, "run_id": run}])
+        status()["files"]["missing"],
+        serde_json::json!([{"path": first, "run_id": run}])
     );
-    assert_eq!(count(), Some(1));
 }
 
 #[test]

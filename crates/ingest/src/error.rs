@@ -134,6 +134,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A committed run's report in the lake cannot be read: what it wrote,
+    /// and so which files are the lake's, is not known.
+    #[error("{lake}: run report {report} is not one ctlake wrote: {source}")]
+    BadReport {
+        lake: String,
+        report: String,
+        source: serde_json::Error,
+    },
     /// Encoding Parquet failed.
     #[error("{path}: cannot write Parquet: {source}")]
     Parquet {

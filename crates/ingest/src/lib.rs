@@ -302,12 +302,26 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
 
 /// The runs a lake records: committed (their report exists; it is written
 /// last) and interrupted (they left their start marker and no report).
-async fn runs(lake: &Lake) -> Result<(HashSet<String>, HashSet<String>)> {
-    let files = lake.list(&format!("{META_DIR}/{RUNS_DIR}")).await?;
+/// The lake's runs as its runs folder tells them.
+struct Runs {
+    /// Runs with a report.
+    committed: HashSet<String>,
+    /// Runs that started and have no report.
+    interrupted: HashSet<String>,
+    /// The files committed runs' reports list, lake-relative: the only
+    /// files of the tables that are the lake's.
+    written: HashSet<String>,
+}
+
+async fn runs(lake: &Lake) -> Result<Runs> {
+    let dir = format!("{META_DIR}/{RUNS_DIR}");
+    let files = lake.list(&dir).await?;
     let named = |suffix: &str| -> HashSet<String> {
         files
             .iter()
-            .filter_map(|path| path.rsplit('/').next()?.strip_suffix(suffix))
+            .filter_map(|path| path.strip_prefix(&dir)?.strip_prefix('/'))
+            .filter(|name| !name.contains('/') && !name.starts_with('.'))
+            .filter_map(|name| name.strip_suffix(suffix))
             .map(str::to_owned)
             .collect()
     };
@@ -316,17 +330,31 @@ async fn runs(lake: &Lake) -> Result<(HashSet<String>, HashSet<String>)> {
         .difference(&committed)
         .cloned()
         .collect();
-    Ok((committed, interrupted))
+    let mut written = HashSet::new();
+    for run in &committed {
+        let report = format!("{dir}/{run}{REPORT_SUFFIX}");
+        let listed =
+            ctlake_schema::RunFiles::from_report(&lake.read(&report).await?).map_err(|source| {
+                Error::BadReport {
+                    lake: lake.name(),
+                    report: report.clone(),
+                    source,
+                }
+            })?;
+        written.extend(listed.iter().map(|file| file.path.clone()));
+    }
+    Ok(Runs {
+        committed,
+        interrupted,
+        written,
+    })
 }
 
 /// Removes what interrupted runs left: staging files, their event,
 /// duplicates, rejected and manifest files, and their start markers. Files
 /// of runs the lake has no record of are left alone. Returns how many files
 /// were removed and the event files that remain.
-async fn remove_interrupted(
-    lake: &Lake,
-    interrupted: &HashSet<String>,
-) -> Result<(u64, Vec<String>)> {
+async fn remove_interrupted(lake: &Lake, runs: &Runs) -> Result<(u64, Vec<String>)> {
     let mut removed = 0;
     let mut remaining = Vec::new();
     let mut dirs = vec![TABLE_NAME.to_owned(), format!("{META_DIR}/{RUNS_DIR}")];
@@ -336,16 +364,17 @@ async fn remove_interrupted(
             let name = path.rsplit('/').next().unwrap_or(&path);
             let staging = name.starts_with('.') && name.ends_with(".inprogress");
             let interrupted_file = ctlake_schema::is_run_file(&path)
-                && ctlake_schema::run_of_file(name).is_some_and(|run| interrupted.contains(run));
+                && ctlake_schema::run_of_file(name)
+                    .is_some_and(|run| runs.interrupted.contains(run));
             if staging || interrupted_file {
                 lake.delete(&path).await?;
                 removed += 1;
-            } else if dir == TABLE_NAME && name.ends_with(".parquet") {
+            } else if dir == TABLE_NAME && runs.written.contains(&path) {
                 remaining.push(path);
             }
         }
     }
-    for run in interrupted {
+    for run in &runs.interrupted {
         lake.delete(&format!("{META_DIR}/{RUNS_DIR}/{run}{STARTED_SUFFIX}"))
             .await?;
     }
@@ -359,12 +388,12 @@ async fn known_objects(
     max_object_bytes: u64,
 ) -> Result<KnownObjects> {
     let mut known = KnownObjectsBuilder::new(max_object_bytes);
+    let manifests: HashSet<String> = committed
+        .iter()
+        .map(|run| ctlake_schema::manifest_path(run))
+        .collect();
     for path in lake.list(&format!("{META_DIR}/{OBJECTS_DIR}")).await? {
-        let run = path
-            .rsplit('/')
-            .next()
-            .and_then(|n| n.strip_suffix(".parquet"));
-        if run.is_some_and(|run| committed.contains(run)) {
+        if manifests.contains(&path) {
             known.read(lake.read(&path).await?)?;
         }
     }
@@ -379,9 +408,9 @@ async fn run(
     progress: Arc<dyn Progress>,
     started: Instant,
 ) -> Result<IngestReport> {
-    let (committed, interrupted) = runs(lake).await?;
-    let (removed, existing) = remove_interrupted(lake, &interrupted).await?;
-    let known = Arc::new(known_objects(lake, &committed, options.max_object_bytes).await?);
+    let runs = runs(lake).await?;
+    let (removed, existing) = remove_interrupted(lake, &runs).await?;
+    let known = Arc::new(known_objects(lake, &runs.committed, options.max_object_bytes).await?);
     let started_marker = format!("{META_DIR}/{RUNS_DIR}/{run_id}{STARTED_SUFFIX}");
     lake.put(&started_marker, Vec::new()).await?;
 

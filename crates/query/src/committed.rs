@@ -6,17 +6,18 @@
 //! lake's folders. This wrapper hides them from every listing, so a query
 //! running beside an ingest, or after a crash, sees the lake as it was at
 //! the last commit: never half a run. A file in the tables' folders that
-//! no committed run is named in (a copy left by hand, a file planted there)
-//! is hidden too: what a query answers from is what ingest wrote, and
-//! `ctlake status` names such files. The set of committed runs is read
-//! afresh on each listing.
+//! no committed run's report lists (a copy left by hand, a file planted
+//! there, one named like a run's own), or whose size is not the one its run
+//! wrote, is hidden too: what a query answers from is what ingest wrote,
+//! and `ctlake status` names such files. The committed runs are read afresh
+//! on each listing; their reports, written once, are read once.
 //!
 //! A lake on local disk is read inline, on the thread that asks. object_store's
 //! local store hands every read to tokio's blocking pool: a query over a
 //! lake of a hundred small files makes about a thousand such hand-offs, two
 //! context switches each, for reads the page cache serves in microseconds.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::ops::Range;
@@ -26,22 +27,24 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, is_run_file, run_of_file};
+use ctlake_schema::{META_DIR, REPORT_SUFFIX, RUNS_DIR, RunFiles, is_run_file, manifest_path};
 use ctlake_store::object_store::path::Path;
 use ctlake_store::object_store::{
     Attributes, CopyOptions, Error, GetOptions, GetResult, GetResultPayload, ListResult,
-    MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload,
-    PutResult, RenameOptions, Result, local::LocalFileSystem,
+    MultipartUpload, ObjectMeta, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
+    PutPayload, PutResult, RenameOptions, Result, local::LocalFileSystem,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
-/// Wraps `inner`, hiding files of uncommitted runs of the lake at `root`.
+/// Wraps `inner`, showing of the lake at `root` only the files its
+/// committed runs wrote.
 #[derive(Debug)]
 pub(crate) struct CommittedView {
     inner: Arc<dyn ObjectStore>,
     /// The same store when the lake is on local disk, for inline reads.
     local: Option<Arc<LocalFileSystem>>,
     root: Path,
+    reports: Arc<ReportCache>,
     /// The last filter read and when: one query lists many folders, and on
     /// S3 each reading of the runs folder is a request.
     recent: Mutex<Option<(Instant, Filter)>>,
@@ -56,6 +59,7 @@ impl CommittedView {
             inner,
             local: None,
             root,
+            reports: Arc::default(),
             recent: Mutex::new(None),
         }
     }
@@ -75,7 +79,7 @@ impl CommittedView {
         {
             return Ok(filter.clone());
         }
-        let filter = Filter::read(&*self.inner, &self.root).await?;
+        let filter = Filter::read(&*self.inner, &self.root, &self.reports).await?;
         *self.recent.lock().expect("no panics holding it") = Some((Instant::now(), filter.clone()));
         Ok(filter)
     }
@@ -87,39 +91,109 @@ impl fmt::Display for CommittedView {
     }
 }
 
+/// The run reports read so far, by path. A report is written once, when
+/// its run commits, so each is read once.
+pub(crate) type ReportCache = Mutex<HashMap<Path, Arc<RunFiles>>>;
+
+/// The files committed runs wrote, lake-relative: the size each run wrote
+/// (`None` for a manifest, whose size no report gives) and the run.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) files: HashMap<String, (Option<u64>, String)>,
+}
+
+impl Written {
+    /// Reads the reports of the committed runs of the lake at `root`: a run
+    /// is committed when its report is in the runs folder, and it wrote what
+    /// its report lists.
+    pub(crate) async fn read(
+        inner: &dyn ObjectStore,
+        root: &Path,
+        cache: &ReportCache,
+    ) -> Result<Self> {
+        let runs = root.clone().join(META_DIR).join(RUNS_DIR);
+        let reports: Vec<Path> = inner
+            .list(Some(&runs))
+            .try_filter_map(|meta| {
+                let report = meta.location.prefix_match(&runs).is_some_and(|mut parts| {
+                    parts.next().is_some_and(|name| {
+                        name.as_ref().ends_with(REPORT_SUFFIX) && !name.as_ref().starts_with('.')
+                    }) && parts.next().is_none()
+                });
+                std::future::ready(Ok(report.then_some(meta.location)))
+            })
+            .try_collect()
+            .await?;
+        let mut written = Self::default();
+        for path in reports {
+            let run = path
+                .filename()
+                .and_then(|name| name.strip_suffix(REPORT_SUFFIX))
+                .unwrap_or_default()
+                .to_owned();
+            let cached = cache
+                .lock()
+                .expect("no panics holding it")
+                .get(&path)
+                .cloned();
+            let files = if let Some(files) = cached {
+                files
+            } else {
+                let text = inner.get(&path).await?.bytes().await?;
+                let files = Arc::new(RunFiles::from_report(&text).map_err(|e| Error::Generic {
+                    store: "ctlake lake",
+                    source: format!("run report {path}: {e}").into(),
+                })?);
+                cache
+                    .lock()
+                    .expect("no panics holding it")
+                    .insert(path.clone(), Arc::clone(&files));
+                files
+            };
+            for file in files.iter() {
+                written
+                    .files
+                    .insert(file.path.clone(), (Some(file.bytes), run.clone()));
+            }
+            written
+                .files
+                .insert(manifest_path(&run), (None, run.clone()));
+        }
+        Ok(written)
+    }
+}
+
 /// What decides whether a listed file is shown.
 #[derive(Debug, Clone)]
 struct Filter {
     root: Path,
-    /// Runs with a report.
-    committed: Arc<HashSet<String>>,
+    written: Arc<Written>,
 }
 
 impl Filter {
-    async fn read(inner: &dyn ObjectStore, root: &Path) -> Result<Self> {
-        let runs = root.clone().join(META_DIR).join(RUNS_DIR);
-        let committed = inner
-            .list(Some(&runs))
-            .try_filter_map(|meta| {
-                let name = meta.location.filename().unwrap_or_default();
-                std::future::ready(Ok(name.strip_suffix(REPORT_SUFFIX).map(str::to_owned)))
-            })
-            .try_collect()
-            .await?;
+    async fn read(inner: &dyn ObjectStore, root: &Path, cache: &ReportCache) -> Result<Self> {
         Ok(Self {
             root: root.clone(),
-            committed: Arc::new(committed),
+            written: Arc::new(Written::read(inner, root, cache).await?),
         })
     }
 
-    fn shows(&self, location: &Path) -> bool {
-        let Some(relative) = location.prefix_match(&self.root) else {
+    /// A file of the tables is shown when a committed run wrote it, and
+    /// still has the size it was written with.
+    fn shows(&self, meta: &ObjectMeta) -> bool {
+        let Some(relative) = meta.location.prefix_match(&self.root) else {
             return true;
         };
         let relative: Vec<_> = relative.map(|p| p.as_ref().to_owned()).collect();
         let relative = relative.join("/");
-        let name = location.filename().unwrap_or_default();
-        !is_run_file(&relative) || run_of_file(name).is_some_and(|run| self.committed.contains(run))
+        if !is_run_file(&relative) {
+            return true;
+        }
+        match self.written.files.get(&relative) {
+            Some((Some(bytes), _)) => *bytes == meta.size,
+            Some((None, _)) => true,
+            None => false,
+        }
     }
 }
 
@@ -172,6 +246,7 @@ impl ObjectStore for CommittedView {
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
         let inner = Arc::clone(&self.inner);
         let root = self.root.clone();
+        let reports = Arc::clone(&self.reports);
         let prefix = prefix.cloned();
         let recent = self
             .recent
@@ -183,11 +258,11 @@ impl ObjectStore for CommittedView {
         stream::once(async move {
             let filter = match recent {
                 Some(filter) => filter,
-                None => Filter::read(&*inner, &root).await?,
+                None => Filter::read(&*inner, &root, &reports).await?,
             };
             let listed = inner
                 .list(prefix.as_ref())
-                .try_filter(move |meta| std::future::ready(filter.shows(&meta.location)));
+                .try_filter(move |meta| std::future::ready(filter.shows(meta)));
             Ok::<_, ctlake_store::object_store::Error>(listed)
         })
         .try_flatten()
@@ -197,7 +272,7 @@ impl ObjectStore for CommittedView {
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
         let filter = self.filter().await?;
         let mut listed = self.inner.list_with_delimiter(prefix).await?;
-        listed.objects.retain(|meta| filter.shows(&meta.location));
+        listed.objects.retain(|meta| filter.shows(meta));
         Ok(listed)
     }
 

@@ -40,7 +40,7 @@ mod functions;
 mod ip;
 mod time_partitions;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Arc;
@@ -527,62 +527,54 @@ pub struct LakeFiles {
     pub unwritten: Vec<String>,
     /// Files a committed run wrote that are gone: (path, run).
     pub missing: Vec<(String, String)>,
-    /// Files whose size is not the one their run wrote: (path, written, now).
-    /// Queries still read them.
+    /// Files whose size is not the one their run wrote: (path, written,
+    /// now). Queries do not read them.
     pub resized: Vec<(String, u64, u64)>,
 }
 
 /// Lists the table folders of the lake `ctx` was opened on, unfiltered,
-/// and checks them against `runs`. Files of uncommitted runs are left to
-/// [`LakeRuns::uncommitted`]; a run's manifest of objects, which its report
-/// does not list, is known by its name.
+/// and checks them against the reports of its committed runs. An ingest's
+/// staging files (`.<name>.inprogress`) are no table's files and are left
+/// to [`LakeRuns::uncommitted`]; so are the files of runs that have not
+/// committed.
 pub async fn lake_files(ctx: &SessionContext, runs: &LakeRuns) -> Result<LakeFiles> {
     use futures::TryStreamExt;
     let root = lake_root(ctx)?;
-    let mut written: HashMap<String, (u64, String)> = HashMap::new();
-    let mut committed = HashSet::new();
-    for report in &runs.reports {
-        let run = report["run_id"].as_str().unwrap_or_default();
-        committed.insert(run.to_owned());
-        for file in ["files", "side_files"]
-            .iter()
-            .flat_map(|key| report[key].as_array().into_iter().flatten())
-        {
-            if let (Some(path), Some(bytes)) = (file["path"].as_str(), file["bytes"].as_u64()) {
-                written.insert(path.to_owned(), (bytes, run.to_owned()));
-            }
-        }
-    }
+    let mut written =
+        committed::Written::read(&*root.store, &root.path, &std::sync::Mutex::default())
+            .await?
+            .files;
     let uncommitted: HashSet<&str> = runs.uncommitted.iter().map(String::as_str).collect();
     let mut check = LakeFiles::default();
-    let mut listed = root.store.list(Some(&root.path));
-    while let Some(meta) = listed.try_next().await? {
-        let Some(parts) = meta.location.prefix_match(&root.path) else {
-            continue;
-        };
-        let relative = parts
-            .map(|p| p.as_ref().to_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        if !ctlake_schema::is_run_file(&relative) {
-            continue;
-        }
-        let run = run_of_file(meta.location.filename().unwrap_or_default());
-        if run.is_some_and(|run| uncommitted.contains(run)) {
-            continue;
-        }
-        match written.remove(&relative) {
-            Some((bytes, _)) if bytes != meta.size => {
-                check.resized.push((relative, bytes, meta.size));
+    let mut dirs = vec![TABLE_NAME.to_owned()];
+    dirs.extend(ctlake_schema::run_file_dirs());
+    for dir in dirs {
+        let mut listed = root.store.list(Some(&root.path.clone().join(dir)));
+        while let Some(meta) = listed.try_next().await? {
+            let Some(parts) = meta.location.prefix_match(&root.path) else {
+                continue;
+            };
+            let relative = parts
+                .map(|p| p.as_ref().to_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            let name = meta.location.filename().unwrap_or_default();
+            let staging = name.starts_with('.') && name.ends_with(".inprogress");
+            if staging || run_of_file(name).is_some_and(|run| uncommitted.contains(run)) {
+                continue;
             }
-            Some(_) => {}
-            None if relative.starts_with(&format!("{META_DIR}/{OBJECTS_DIR}/"))
-                && run.is_some_and(|run| committed.contains(run)) => {}
-            None => check.unwritten.push(relative),
+            match written.remove(&relative) {
+                Some((Some(bytes), _)) if bytes != meta.size => {
+                    check.resized.push((relative, bytes, meta.size));
+                }
+                Some(_) => {}
+                None => check.unwritten.push(relative),
+            }
         }
     }
     check.missing = written
         .into_iter()
+        .filter(|(_, (bytes, _))| bytes.is_some())
         .map(|(path, (_, run))| (path, run))
         .collect();
     check.unwritten.sort();

@@ -47,8 +47,8 @@ pub use catalogue::{COLUMNS, Column, Kind, RESOURCE_MEMBERS, column, file_schema
 pub use partition::{PartitionKey, UNKNOWN_PARTITION, partition_fields, sanitize_partition_value};
 pub use tables::{
     DIGESTS_TABLE, DUPLICATES_TABLE, OBJECTS_DIR, OBJECTS_TABLE, REJECTED_TABLE, REPORT_SUFFIX,
-    RUNS_DIR, STARTED_SUFFIX, data_file_name, digests_schema, duplicates_schema, is_run_file,
-    objects_schema, rejected_schema, run_file_dirs, run_of_file,
+    RUNS_DIR, RunFile, RunFiles, STARTED_SUFFIX, data_file_name, digests_schema, duplicates_schema,
+    is_run_file, manifest_path, objects_schema, rejected_schema, run_file_dirs, run_of_file,
 };
 
 /// Folder under the lake root that holds ctlake's own metadata.

@@ -49,6 +49,46 @@ pub fn run_file_dirs() -> [String; 4] {
     ]
 }
 
+/// The manifest a run writes, lake-relative.
+pub fn manifest_path(run: &str) -> String {
+    format!("{META_DIR}/{OBJECTS_DIR}/{run}.parquet")
+}
+
+/// What a committed run wrote, from its report: the lake-relative path and
+/// size of each file. With the run's [`manifest_path`], which its report
+/// does not list, these are the only files of the run that anything reads.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct RunFiles {
+    #[serde(default)]
+    files: Vec<RunFile>,
+    #[serde(default)]
+    side_files: Vec<RunFile>,
+}
+
+/// One file a run wrote.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RunFile {
+    /// Path relative to the lake root.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl RunFiles {
+    /// Reads the files listed in the report `text`.
+    ///
+    /// # Errors
+    /// When `text` is not JSON, or lists files in another shape.
+    pub fn from_report(text: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(text)
+    }
+
+    /// The event files and the side tables' files.
+    pub fn iter(&self) -> impl Iterator<Item = &RunFile> {
+        self.files.iter().chain(&self.side_files)
+    }
+}
+
 /// File name of the `n`th events file a run writes.
 pub fn data_file_name(run: &str, n: u64) -> String {
     format!("part-{run}-{n:05}.parquet")
