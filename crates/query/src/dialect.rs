@@ -1401,7 +1401,8 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                 },
                 ("date_parse", 2) => match text_literal(args[1]) {
                     Some(format) => format!(
-                        "to_timestamp({}, {})",
+                        "{}({}, {})",
+                        crate::functions::DATE_PARSE,
                         arg(0),
                         quote(&chrono_format(&name, format)?)
                     ),

@@ -2,7 +2,8 @@
 //! `date_diff`, `date_add`, `json_parse`, `json_array_contains`, and the
 //! values of a free-form field read as a map (`map_values`), `from_utf8`;
 //! and `zoned_timestamp`, which reads a time without a zone as UTC for
-//! `format_datetime`.
+//! `format_datetime`; `ctlake_date_parse`, Trino's `date_parse` once its
+//! format is written as chrono's.
 
 use std::sync::Arc;
 
@@ -31,8 +32,12 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(Trino::new("regexp_extract_all")),
         ScalarUDF::from(Trino::new("zoned_timestamp")),
         ScalarUDF::from(Trino::new("from_utf8")),
+        ScalarUDF::from(Trino::new(DATE_PARSE)),
     ]
 }
+
+/// `date_parse(text, format)` with the format already in chrono's terms.
+pub(crate) const DATE_PARSE: &str = "ctlake_date_parse";
 
 fn utc_nanos() -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
@@ -74,7 +79,7 @@ impl ScalarUDFImpl for Trino {
                 _ => vec![utc_nanos()],
             },
             ("from_utf8", 1) => vec![DataType::Binary],
-            ("regexp_extract_all", 2) => vec![DataType::Utf8, DataType::Utf8],
+            (DATE_PARSE | "regexp_extract_all", 2) => vec![DataType::Utf8, DataType::Utf8],
             ("regexp_extract_all", 3) => vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
             ("json_array_contains", 2) => {
                 let value = match &arg_types[1] {
@@ -101,6 +106,7 @@ impl ScalarUDFImpl for Trino {
             "zoned_timestamp" => arg_types[0].clone(),
             "date_diff" => DataType::Int64,
             "date_add" => utc_nanos(),
+            DATE_PARSE => DataType::Timestamp(TimeUnit::Nanosecond, None),
             "json_array_contains" => DataType::Boolean,
             "json_map_values" | "regexp_extract_all" => {
                 DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
@@ -127,6 +133,7 @@ impl ScalarUDFImpl for Trino {
             "json_map_entries" => json_map_entries(&arrays[0])?,
             "regexp_extract_all" => regexp_extract_all(&arrays)?,
             "from_utf8" => from_utf8(&arrays[0]),
+            DATE_PARSE => date_parse(&arrays[0], &arrays[1])?,
             _ => json_map_values(&arrays[0]),
         };
         Ok(ColumnarValue::Array(out))
@@ -255,6 +262,63 @@ fn from_utf8(bytes: &ArrayRef) -> ArrayRef {
         .map(|b| b.map(String::from_utf8_lossy))
         .collect();
     Arc::new(out)
+}
+
+/// Times read by a chrono `format`, as Trino's `date_parse` reads them:
+/// what the format does not give is that of 1970-01-01 00:00:00, so
+/// `'%Y-%m-%d %H'` gives the hour (chrono alone wants a minute with it, and
+/// DataFusion's `to_timestamp` then falls back to the date at midnight).
+/// Text the format does not match is an error, as in Trino.
+fn date_parse(texts: &ArrayRef, formats: &ArrayRef) -> Result<ArrayRef> {
+    use chrono::format::{Parsed, StrftimeItems, parse};
+    let (texts, formats) = (texts.as_string::<i32>(), formats.as_string::<i32>());
+    let mut out = TimestampNanosecondBuilder::with_capacity(texts.len());
+    for (text, format) in texts.iter().zip(formats.iter()) {
+        let (Some(text), Some(format)) = (text, format) else {
+            out.append_null();
+            continue;
+        };
+        let mut p = Parsed::new();
+        let read = parse(&mut p, text, StrftimeItems::new(format)).and_then(|()| {
+            let no_week =
+                p.week_from_sun().is_none() && p.week_from_mon().is_none() && p.isoweek().is_none();
+            if p.year().is_none()
+                && p.year_div_100().is_none()
+                && p.year_mod_100().is_none()
+                && p.isoyear().is_none()
+            {
+                p.set_year(1970)?;
+            }
+            if p.month().is_none() && p.ordinal().is_none() && no_week {
+                p.set_month(1)?;
+            }
+            if p.day().is_none() && p.ordinal().is_none() && no_week {
+                p.set_day(1)?;
+            }
+            match (p.hour_div_12(), p.hour_mod_12()) {
+                (_, None) => p.set_hour(0)?,
+                (None, Some(_)) => p.set_ampm(false)?,
+                _ => {}
+            }
+            if p.minute().is_none() {
+                p.set_minute(0)?;
+            }
+            if p.second().is_none() {
+                p.set_second(0)?;
+            }
+            p.to_naive_datetime_with_offset(0)
+        });
+        let nanos = read.ok().and_then(|t| t.and_utc().timestamp_nanos_opt());
+        match nanos {
+            Some(nanos) => out.append_value(nanos),
+            None => {
+                return Err(DataFusionError::Execution(format!(
+                    "date_parse: {text:?} is not a time of the format given, or one out of range"
+                )));
+            }
+        }
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 fn json_parse(texts: &ArrayRef) -> Result<ArrayRef> {
