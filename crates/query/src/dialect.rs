@@ -572,35 +572,6 @@ fn is_json_column(name: &str) -> bool {
             .any(|c| c.kind == Kind::Json && c.path.len() == 1 && c.name == name)
 }
 
-/// A time as Trino reads it (`2024-3-10 23:00`: one-digit month or day,
-/// seconds left out) in the form Arrow reads, when it is not in it already.
-fn arrow_time(text: &str) -> Option<String> {
-    static TRINO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?(\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?)$",
-        )
-        .expect("a valid pattern")
-    });
-    let c = TRINO.captures(text)?;
-    let n = |i: usize| {
-        c.get(i)
-            .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0))
-    };
-    let time = match c.get(4) {
-        Some(sep) => format!(
-            "{}{:02}:{:02}:{:02}{}",
-            sep.as_str(),
-            n(5),
-            n(6),
-            n(7),
-            c.get(8).map_or("", |m| m.as_str())
-        ),
-        None => String::new(),
-    };
-    let normal = format!("{}-{:02}-{:02}{time}{}", &c[1], n(2), n(3), &c[9]);
-    (normal != text).then_some(normal)
-}
-
 /// The text of a `'...'` literal.
 fn text_literal(expr: &Expr) -> Option<&str> {
     match expr {
@@ -1074,29 +1045,6 @@ fn rewrite(expr: &Expr, unnested: &HashSet<String>) -> Result<Option<Expr>> {
                     _ => return Ok(None),
                 }
             }
-            parse_expr(&sql).map(Some)
-        }
-        // eventTime > '2024-03-10 23:00': Trino reads the text as a time
-        // with seconds left out, or a one-digit month; Arrow does not.
-        Expr::BinaryOp { left, op, right }
-            if matches!(
-                op,
-                BinaryOperator::Eq
-                    | BinaryOperator::NotEq
-                    | BinaryOperator::Lt
-                    | BinaryOperator::LtEq
-                    | BinaryOperator::Gt
-                    | BinaryOperator::GtEq
-            ) && [left, right]
-                .iter()
-                .any(|e| column_name(e).is_some_and(|c| is_time_column(&c))) =>
-        {
-            let normal = |e: &Expr| text_literal(e).and_then(arrow_time).map(|t| quote(&t));
-            let sql = match (normal(left), normal(right)) {
-                (None, Some(time)) => format!("{left} {op} {time}"),
-                (Some(time), None) => format!("{time} {op} {right}"),
-                _ => return Ok(None),
-            };
             parse_expr(&sql).map(Some)
         }
         // `mfaAuthenticated = 'false'`: Lake keeps such flags as text. The

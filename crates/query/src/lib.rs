@@ -32,12 +32,12 @@
 //! # }
 //! ```
 
-mod boolean_text;
 mod committed;
 mod compact;
 mod dialect;
 mod functions;
 mod ip;
+mod text_literals;
 mod time_partitions;
 
 use std::collections::HashSet;
@@ -112,7 +112,7 @@ pub fn session_with(resources: Resources) -> Result<SessionContext> {
     "nulls_last".clone_into(&mut options.sql_parser.default_null_ordering);
     // Before type coercion, which would refuse the comparisons it rewrites.
     let mut analyzer_rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> =
-        vec![Arc::new(boolean_text::BooleanText)];
+        vec![Arc::new(text_literals::TextLiterals)];
     analyzer_rules.extend(Analyzer::new().rules);
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = resources.memory_limit {
