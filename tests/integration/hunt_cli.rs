@@ -335,6 +335,17 @@ fn a_bad_hunt_file_fails_alone_and_a_missing_folder_is_an_error() {
     let out = ctlake(&["hunt", "--list", "--hunts", mine], dir.path());
     common::assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stdout).contains("CT-DE-001"));
+    // Asked for by its id, the hunt of the broken file is said to be there
+    // and unusable, not merely not found.
+    let out = hunt(&["MY-001", "--hunts", mine], dir.path());
+    common::assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"no hunt matches "MY-001""#)
+            && stderr.contains("these hunt files could not be used")
+            && stderr.contains("broken.sql"),
+        "{stderr}"
+    );
 
     let missing = dir.path().join("no-such-folder");
     let out = ctlake(

@@ -91,9 +91,16 @@ pub enum Error {
         first: String,
         second: String,
     },
-    /// A selector named no hunt.
-    #[error("no hunt matches {0:?} (see `ctlake hunt --list`)")]
-    NoMatch(String),
+    /// A selector named no hunt; `unusable` lists the hunt files that could
+    /// not be read, one of which may be the hunt meant.
+    #[error(
+        "no hunt matches {selector:?} (see `ctlake hunt --list`){}",
+        unusable_text(unusable)
+    )]
+    NoMatch {
+        selector: String,
+        unusable: Vec<String>,
+    },
     /// A parameter given on the command line is wrong.
     #[error("{0}")]
     Param(String),
@@ -544,11 +551,24 @@ impl Catalogue {
                 }
             }
             if !matched {
-                return Err(Error::NoMatch(selector.clone()));
+                return Err(Error::NoMatch {
+                    selector: selector.clone(),
+                    unusable: self.problems.iter().map(ToString::to_string).collect(),
+                });
             }
         }
         Ok(chosen.into_values().collect())
     }
+}
+
+fn unusable_text(unusable: &[String]) -> String {
+    if unusable.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; these hunt files could not be used: {}",
+        unusable.join("; ")
+    )
 }
 
 fn read_hunt(path: &Path) -> Result<Hunt> {
