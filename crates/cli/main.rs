@@ -178,7 +178,35 @@ async fn open(
     let location = embedded::resolve(&Location::parse(&text)?, &options).await?;
     let resources = engine.resources().map_err(anyhow::Error::msg)?;
     let ctx = ctlake_query::open_lake_at(&location, &options, resources).await?;
+    warn_of_foreign_files(&ctx, &location).await?;
     Ok((ctx, location))
+}
+
+/// Queries read only the files the lake's runs wrote, as they wrote them.
+/// When some are gone or changed, or others were put there, an answer may
+/// lack events: say so before it, and where to look.
+async fn warn_of_foreign_files(
+    ctx: &datafusion::execution::context::SessionContext,
+    location: &Location,
+) -> anyhow::Result<()> {
+    let files = ctlake_query::lake_files(ctx).await?;
+    let counts = [
+        (files.missing.len(), "written by its runs and gone"),
+        (files.resized.len(), "changed since its runs wrote them"),
+        (files.unwritten.len(), "that no run wrote"),
+    ];
+    let found: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {} {what}", if *n == 1 { "file" } else { "files" }))
+        .collect();
+    if !found.is_empty() {
+        diag!(
+            "warning: {location}: {}; queries read none of them (see `ctlake status --lake {location}`)",
+            found.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Opens a lake that exists, and nothing else. `status` and `verify` audit

@@ -74,7 +74,7 @@ pub async fn run(
         }
     }
     let balanced = problems.is_empty();
-    let files = ctlake_query::lake_files(ctx, &runs).await?;
+    let files = ctlake_query::lake_files(ctx).await?;
     for path in &files.unwritten {
         problems.push(format!(
             "{path}: no ingest run wrote this file; queries do not read it"

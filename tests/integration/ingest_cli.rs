@@ -822,6 +822,17 @@ fn files_no_run_wrote_are_read_by_nothing_and_status_names_them() {
             names[0]
         )
     );
+    let out = ctlake(
+        &["query", "--lake", lake.to_str().unwrap(), "-e", "SELECT 1"],
+        dir.path(),
+    );
+    common::assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(": 2 files that no run wrote; queries read none of them"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // b-1 is in a planted file of its partition, and is no copy.
     let (second_run, second, _) = ingest("b", &lake);

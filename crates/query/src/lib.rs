@@ -537,14 +537,36 @@ pub struct LakeFiles {
 /// staging files (`.<name>.inprogress`) are no table's files and are left
 /// to [`LakeRuns::uncommitted`]; so are the files of runs that have not
 /// committed.
-pub async fn lake_files(ctx: &SessionContext, runs: &LakeRuns) -> Result<LakeFiles> {
+pub async fn lake_files(ctx: &SessionContext) -> Result<LakeFiles> {
     use futures::TryStreamExt;
     let root = lake_root(ctx)?;
     let mut written =
         committed::Written::read(&*root.store, &root.path, &std::sync::Mutex::default())
             .await?
             .files;
-    let uncommitted: HashSet<&str> = runs.uncommitted.iter().map(String::as_str).collect();
+    let runs_dir = root
+        .path
+        .clone()
+        .join(META_DIR)
+        .join(ctlake_schema::RUNS_DIR);
+    let started: Vec<String> = root
+        .store
+        .list(Some(&runs_dir))
+        .try_filter_map(|meta| {
+            let run = meta
+                .location
+                .filename()
+                .and_then(|name| name.strip_suffix(ctlake_schema::STARTED_SUFFIX))
+                .map(str::to_owned);
+            std::future::ready(Ok(run))
+        })
+        .try_collect()
+        .await?;
+    let committed: HashSet<&str> = written.values().map(|(_, run)| run.as_str()).collect();
+    let uncommitted: HashSet<String> = started
+        .into_iter()
+        .filter(|run| !committed.contains(run.as_str()))
+        .collect();
     let mut check = LakeFiles::default();
     let mut dirs = vec![TABLE_NAME.to_owned()];
     dirs.extend(ctlake_schema::run_file_dirs());
