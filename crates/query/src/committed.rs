@@ -50,6 +50,9 @@ pub(crate) struct CommittedView {
     recent: Mutex<Option<(Instant, Filter)>>,
 }
 
+/// Run reports read at once.
+const REPORTS_AT_ONCE: usize = 16;
+
 /// How long a reading of the runs folder serves further listings.
 const FILTER_TTL: Duration = Duration::from_secs(1);
 
@@ -124,21 +127,22 @@ impl Written {
             })
             .try_collect()
             .await?;
-        let mut written = Self::default();
-        for path in reports {
-            let run = path
-                .filename()
-                .and_then(|name| name.strip_suffix(REPORT_SUFFIX))
-                .unwrap_or_default()
-                .to_owned();
-            let cached = cache
-                .lock()
-                .expect("no panics holding it")
-                .get(&path)
-                .cloned();
-            let files = if let Some(files) = cached {
-                files
-            } else {
+        // Read side by side: on S3 each report is a request.
+        let read: Vec<(String, Arc<RunFiles>)> = stream::iter(reports)
+            .map(|path| async move {
+                let run = path
+                    .filename()
+                    .and_then(|name| name.strip_suffix(REPORT_SUFFIX))
+                    .unwrap_or_default()
+                    .to_owned();
+                let cached = cache
+                    .lock()
+                    .expect("no panics holding it")
+                    .get(&path)
+                    .cloned();
+                if let Some(files) = cached {
+                    return Ok((run, files));
+                }
                 let text = inner.get(&path).await?.bytes().await?;
                 let files = Arc::new(RunFiles::from_report(&text).map_err(|e| Error::Generic {
                     store: "ctlake lake",
@@ -147,17 +151,20 @@ impl Written {
                 cache
                     .lock()
                     .expect("no panics holding it")
-                    .insert(path.clone(), Arc::clone(&files));
-                files
-            };
+                    .insert(path, Arc::clone(&files));
+                Ok::<_, Error>((run, files))
+            })
+            .buffered(REPORTS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let mut written = Self::default();
+        for (run, files) in read {
             for file in files.iter() {
                 written
                     .files
                     .insert(file.path.clone(), (Some(file.bytes), run.clone()));
             }
-            written
-                .files
-                .insert(manifest_path(&run), (None, run.clone()));
+            written.files.insert(manifest_path(&run), (None, run));
         }
         Ok(written)
     }
