@@ -57,22 +57,24 @@ const REPORTS_AT_ONCE: usize = 16;
 const FILTER_TTL: Duration = Duration::from_secs(1);
 
 impl CommittedView {
-    pub(crate) fn new(inner: Arc<dyn ObjectStore>, root: Path) -> Self {
+    /// The view of the lake at `root` in `inner`, keeping the reports it
+    /// reads in `reports`.
+    pub(crate) fn new(inner: Arc<dyn ObjectStore>, root: Path, reports: Arc<ReportCache>) -> Self {
         Self {
             inner,
             local: None,
             root,
-            reports: Arc::default(),
+            reports,
             recent: Mutex::new(None),
         }
     }
 
     /// The view of a lake on local disk at `root`.
-    pub(crate) fn on_local_disk(root: Path) -> Self {
+    pub(crate) fn on_local_disk(root: Path, reports: Arc<ReportCache>) -> Self {
         let local = Arc::new(LocalFileSystem::new());
         Self {
             local: Some(Arc::clone(&local)),
-            ..Self::new(local, root)
+            ..Self::new(local, root, reports)
         }
     }
 
@@ -374,7 +376,7 @@ mod tests {
         std::fs::write(dir.path().join("part.parquet"), &text).unwrap();
         let root = Path::from_absolute_path(dir.path()).unwrap();
         let file = root.clone().join("part.parquet");
-        let view = CommittedView::on_local_disk(root.clone());
+        let view = CommittedView::on_local_disk(root.clone(), Arc::default());
         let local = LocalFileSystem::new();
 
         let etag = local.head(&file).await.unwrap().e_tag;

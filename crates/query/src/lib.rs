@@ -163,6 +163,8 @@ struct LakeRoot {
     store: Arc<dyn ObjectStore>,
     /// Its folder in `store`.
     path: StorePath,
+    /// The run reports read, shared with the registered store's view.
+    reports: Arc<committed::ReportCache>,
 }
 
 /// Plans one parsed statement. Statements that would change the lake
@@ -276,9 +278,13 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
     let root = ctlake_store::physical(root);
     let store_root =
         StorePath::from_absolute_path(&root).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let reports = Arc::default();
     ctx.register_object_store(
         &url::Url::parse("file://").map_err(|e| DataFusionError::External(Box::new(e)))?,
-        Arc::new(committed::CommittedView::on_local_disk(store_root.clone())),
+        Arc::new(committed::CommittedView::on_local_disk(
+            store_root.clone(),
+            Arc::clone(&reports),
+        )),
     );
     register_tables(
         ctx,
@@ -286,6 +292,7 @@ pub fn register_lake(ctx: &SessionContext, root: &Path) -> Result<()> {
             url: root.display().to_string(),
             store: Arc::new(ctlake_store::object_store::local::LocalFileSystem::new()),
             path: store_root,
+            reports,
         },
     )
 }
@@ -372,11 +379,13 @@ pub async fn open_lake_at(
             let base = url::Url::parse(&format!("s3://{bucket}"))
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
             let path = StorePath::from(prefix.as_str());
+            let reports = Arc::default();
             ctx.register_object_store(
                 &base,
                 Arc::new(committed::CommittedView::new(
                     Arc::clone(&store),
                     path.clone(),
+                    Arc::clone(&reports),
                 )),
             );
             let url = if prefix.is_empty() {
@@ -384,7 +393,15 @@ pub async fn open_lake_at(
             } else {
                 format!("s3://{bucket}/{prefix}")
             };
-            register_tables(&ctx, LakeRoot { url, store, path })?;
+            register_tables(
+                &ctx,
+                LakeRoot {
+                    url,
+                    store,
+                    path,
+                    reports,
+                },
+            )?;
         }
     }
     Ok(ctx)
@@ -540,10 +557,9 @@ pub struct LakeFiles {
 pub async fn lake_files(ctx: &SessionContext) -> Result<LakeFiles> {
     use futures::TryStreamExt;
     let root = lake_root(ctx)?;
-    let mut written =
-        committed::Written::read(&*root.store, &root.path, &std::sync::Mutex::default())
-            .await?
-            .files;
+    let mut written = committed::Written::read(&*root.store, &root.path, &root.reports)
+        .await?
+        .files;
     let runs_dir = root
         .path
         .clone()
