@@ -300,8 +300,6 @@ pub async fn ingest(options: &IngestOptions, progress: Arc<dyn Progress>) -> Res
     result
 }
 
-/// The runs a lake records: committed (their report exists; it is written
-/// last) and interrupted (they left their start marker and no report).
 /// The lake's runs as its runs folder tells them.
 struct Runs {
     /// Runs with a report.
@@ -313,6 +311,8 @@ struct Runs {
     written: HashSet<String>,
 }
 
+/// The runs a lake records: committed (their report exists; it is written
+/// last) and interrupted (they left their start marker and no report).
 async fn runs(lake: &Lake) -> Result<Runs> {
     let dir = format!("{META_DIR}/{RUNS_DIR}");
     let files = lake.list(&dir).await?;
